@@ -1,0 +1,101 @@
+//! The normalized rule form the program is generated from.
+//!
+//! An [`Expr`] is built only through its simplifying constructors, so no
+//! unnormalized value exists: nested `all`/`any` are flattened, constants
+//! folded (`{"all": []}` is true, `{"any": []}` false), double negations
+//! removed and duplicate children dropped.
+
+use std::fmt;
+
+/// A predicate: one rule value tested against one model field, interned
+/// program-wide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct PredId(pub(crate) u32);
+
+impl PredId {
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Display for PredId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "p{}", self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Expr {
+    Const(bool),
+    Pred(PredId),
+    Not(Box<Expr>),
+    /// At least two children, none constant, none an `All`.
+    All(Vec<Expr>),
+    /// At least two children, none constant, none an `Any`.
+    Any(Vec<Expr>),
+}
+
+impl Expr {
+    pub(crate) fn not(e: Expr) -> Expr {
+        match e {
+            Expr::Const(b) => Expr::Const(!b),
+            Expr::Not(inner) => *inner,
+            e => Expr::Not(Box::new(e)),
+        }
+    }
+
+    pub(crate) fn all(children: impl IntoIterator<Item = Expr>) -> Expr {
+        Self::junction(children, true)
+    }
+
+    pub(crate) fn any(children: impl IntoIterator<Item = Expr>) -> Expr {
+        Self::junction(children, false)
+    }
+
+    /// `all` when `conjunction`, else `any`: the neutral constant is dropped,
+    /// the absorbing one wins, same-kind children are spliced in.
+    fn junction(children: impl IntoIterator<Item = Expr>, conjunction: bool) -> Expr {
+        let mut out: Vec<Expr> = Vec::new();
+        for child in children {
+            let grandchildren = match child {
+                Expr::Const(b) if b == conjunction => continue,
+                Expr::Const(b) => return Expr::Const(b),
+                Expr::All(cs) if conjunction => cs,
+                Expr::Any(cs) if !conjunction => cs,
+                other => vec![other],
+            };
+            for c in grandchildren {
+                if !out.contains(&c) {
+                    out.push(c);
+                }
+            }
+        }
+        match out.len() {
+            0 => Expr::Const(conjunction),
+            1 => out.pop().unwrap_or(Expr::Const(conjunction)),
+            _ if conjunction => Expr::All(out),
+            _ => Expr::Any(out),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(i: u32) -> Expr {
+        Expr::Pred(PredId(i))
+    }
+
+    #[test]
+    fn constructors_normalize() {
+        assert_eq!(Expr::all([]), Expr::Const(true));
+        assert_eq!(Expr::any([]), Expr::Const(false));
+        assert_eq!(Expr::all([p(1), Expr::Const(true)]), p(1));
+        assert_eq!(Expr::all([p(1), Expr::Const(false)]), Expr::Const(false));
+        assert_eq!(Expr::any([p(1), Expr::Const(true)]), Expr::Const(true));
+        assert_eq!(Expr::not(Expr::not(p(1))), p(1));
+        assert_eq!(Expr::all([p(1), Expr::all([p(2), p(1)])]), Expr::All(vec![p(1), p(2)]));
+        assert_eq!(Expr::any([p(1), Expr::all([p(2), p(3)])]), Expr::Any(vec![p(1), Expr::All(vec![p(2), p(3)])]));
+    }
+}

@@ -1,0 +1,58 @@
+#![doc = include_str!("../README.md")]
+
+pub mod ast;
+pub mod dn;
+mod error;
+mod ir;
+mod matcher;
+pub mod parse;
+mod pattern;
+mod program;
+mod reference;
+mod rules;
+pub mod template;
+mod user;
+
+pub use error::{Error, ErrorKind, Errors, Location};
+pub use program::{Program, Roles, Scratch};
+pub use reference::{Reference, Resolution};
+pub use rules::{ResolveError, RuleSet};
+pub use user::{MAX_META_DEPTH, Model, User, UserError};
+
+/// How strictly mapping documents are checked, and what happens to a bad one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Validation {
+    /// The checks of the role mapping API (`PUT _security/role_mapping`):
+    /// a mapping grants roles or templates but not both, metadata keys do
+    /// not start with `_`, templates compile and render. Any error rejects
+    /// the whole document.
+    #[default]
+    Request,
+    /// The checks Elasticsearch applies to mapping documents it has stored:
+    /// the document parser's only. A mapping that fails them is left out and
+    /// reported ([`RuleSet::skipped`]); the others still apply. A mapping with
+    /// both roles and templates grants both; a template that does not compile
+    /// fails the resolution of the users its mapping matches.
+    Stored,
+}
+
+/// Options for loading and compiling role mappings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Options {
+    /// How documents are checked. Defaults to [`Validation::Request`].
+    pub validation: Validation,
+    /// The most mappings one document or rule set may hold. Defaults to 1 000 000.
+    pub max_mappings: usize,
+    /// How deeply rules may nest (`all`, `any`, `except` each count one).
+    /// Defaults to 50, below the JSON parser's own nesting limit of 128.
+    pub max_depth: usize,
+    /// The most values one `field` rule may list. Defaults to 100 000.
+    pub max_values: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { validation: Validation::Request, max_mappings: 1_000_000, max_depth: 50, max_values: 100_000 }
+    }
+}

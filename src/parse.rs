@@ -1,0 +1,505 @@
+//! The JSON front end: role-mapping documents to the [`ast`](crate::ast).
+//!
+//! The walk over the JSON is written by hand rather than derived with serde so
+//! that every node keeps its JSON pointer and every error of the spec (§1.2,
+//! §4.1) can name where it is. Only structure is checked here; the semantic
+//! checks are made when the tree is lowered, for every front end alike.
+
+use crate::ast::{Expr, ExprKind, FieldValue, Mapping, MappingSet, RoleTemplate, Script, ValueKind};
+use crate::error::{Error, ErrorKind, Errors, Location};
+use crate::template::Format;
+use crate::{Options, Validation};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// The keys of a mapping body that Elasticsearch reads.
+const BODY_KEYS: [&str; 7] = ["enabled", "rules", "roles", "role_templates", "metadata", "doc_type", "type"];
+
+/// Parses a role-mapping document: either one mapping body (named `name`) or
+/// the `GET _security/role_mapping` response shape `{"<name>": body, ...}`.
+///
+/// With [`Validation::Request`] any error rejects the whole document; with
+/// [`Validation::Stored`] a mapping that does not parse is left out and its
+/// errors are returned beside the set, as Elasticsearch skips a stored
+/// mapping document that does not parse.
+pub fn parse_json(text: &str, name: &str, options: &Options) -> Result<(MappingSet, Vec<Error>), Errors> {
+    let root = strict_json(text)?;
+    let Value::Object(object) = &root else {
+        return Err(Error::new(ErrorKind::NotAMappingDocument, Location::root()).into());
+    };
+    let mut entries: Vec<(String, &Value, Location)> = Vec::new();
+    if is_single_body(object) {
+        entries.push((name.to_owned(), &root, Location::root()));
+    } else {
+        for (key, body) in object {
+            entries.push((key.clone(), body, Location::root().key(key)));
+        }
+    }
+    if entries.len() > options.max_mappings {
+        return Err(Error::new(ErrorKind::TooManyMappings(options.max_mappings), Location::root()).into());
+    }
+    let mut set = MappingSet::default();
+    let mut errors = Vec::new();
+    for (name, body, location) in entries {
+        let mut parser = Parser { errors: Vec::new(), max_depth: options.max_depth };
+        let mapping = parser.mapping(&name, body, location);
+        let mapping_errors: Vec<Error> = parser.errors.into_iter().map(|e| e.in_mapping(&name)).collect();
+        match mapping {
+            Some(mapping) if mapping_errors.is_empty() => set.mappings.push(mapping),
+            _ => errors.extend(mapping_errors),
+        }
+    }
+    match options.validation {
+        Validation::Request => match Errors::from_vec(errors) {
+            Some(errors) => Err(errors),
+            None => Ok((set, Vec::new())),
+        },
+        Validation::Stored => Ok((set, errors)),
+    }
+}
+
+/// A document is a single body when it has `rules` whose value is not itself
+/// a mapping body; otherwise it is a map of names to bodies (a mapping that
+/// is literally named `rules` then still reads as the response shape).
+fn is_single_body(object: &Map<String, Value>) -> bool {
+    match object.get("rules") {
+        Some(Value::Object(rules)) => !(rules.contains_key("rules") || rules.contains_key("enabled")),
+        Some(_) => true,
+        None => object.keys().any(|k| BODY_KEYS.contains(&k.as_str())) && !object.values().all(Value::is_object),
+    }
+}
+
+struct Parser {
+    errors: Vec<Error>,
+    max_depth: usize,
+}
+
+/// Where a rule sits, which decides whether `except` is allowed there.
+#[derive(Clone, Copy, PartialEq)]
+enum Parent {
+    Top,
+    Any,
+    All,
+    Except,
+}
+
+impl Parent {
+    fn describe(self) -> &'static str {
+        match self {
+            Parent::Top => "at the top of `rules`",
+            Parent::Any => "inside `any`",
+            Parent::All => "inside `all`",
+            Parent::Except => "directly inside `except`",
+        }
+    }
+}
+
+impl Parser {
+    fn error(&mut self, kind: ErrorKind, location: &Location) {
+        self.errors.push(Error::new(kind, location.clone()));
+    }
+
+    fn wrong_type(&mut self, what: &str, expected: &'static str, found: &Value, location: &Location) {
+        let kind = ErrorKind::WrongType { what: what.to_owned(), expected, found: describe(found) };
+        self.error(kind, location);
+    }
+
+    fn mapping(&mut self, name: &str, body: &Value, location: Location) -> Option<Mapping> {
+        let Value::Object(object) = body else {
+            self.wrong_type(name, "an object (a role mapping)", body, &location);
+            return None;
+        };
+        let mut enabled = None;
+        let mut rules = None;
+        let mut roles = None;
+        let mut templates = None;
+        let mut metadata = Map::new();
+        for (key, value) in object {
+            let at = location.key(key);
+            match key.as_str() {
+                "enabled" => enabled = self.enabled(value, &at),
+                "rules" => rules = self.rule(value, &at, Parent::Top, 1),
+                "roles" => roles = self.roles(value, &at),
+                "role_templates" => templates = self.templates(value, &at),
+                "metadata" => match value {
+                    Value::Object(m) => metadata = m.clone(),
+                    other => self.wrong_type("metadata", "an object", other, &at),
+                },
+                // Present in documents read from the security index; ignored there too.
+                "doc_type" | "type" => {}
+                other => self.error(ErrorKind::UnknownKey(other.to_owned()), &at),
+            }
+        }
+        if !object.contains_key("enabled") {
+            self.error(ErrorKind::MissingKey("enabled"), &location);
+        }
+        if !object.contains_key("rules") {
+            self.error(ErrorKind::MissingKey("rules"), &location);
+        }
+        if !object.contains_key("roles") && !object.contains_key("role_templates") {
+            self.error(ErrorKind::NoRoles, &location);
+        }
+        Some(Mapping {
+            name: name.to_owned(),
+            enabled: enabled?,
+            roles: roles.unwrap_or_default(),
+            role_templates: templates.unwrap_or_default(),
+            rules: rules?,
+            metadata,
+            location,
+        })
+    }
+
+    fn enabled(&mut self, value: &Value, at: &Location) -> Option<bool> {
+        match value {
+            Value::Bool(b) => Some(*b),
+            // Newer Elasticsearch parsers accept the strings too.
+            Value::String(s) if s == "true" => Some(true),
+            Value::String(s) if s == "false" => Some(false),
+            other => {
+                self.wrong_type("enabled", "a boolean", other, at);
+                None
+            }
+        }
+    }
+
+    fn roles(&mut self, value: &Value, at: &Location) -> Option<Vec<String>> {
+        match value {
+            // A single string is accepted as a one-element list, as Elasticsearch does.
+            Value::String(s) => Some(vec![s.clone()]),
+            Value::Array(items) => {
+                let mut roles = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    match item {
+                        Value::String(s) => roles.push(s.clone()),
+                        other => self.wrong_type("roles", "an array of strings", other, &at.index(i)),
+                    }
+                }
+                Some(roles)
+            }
+            other => {
+                self.wrong_type("roles", "an array of strings", other, at);
+                None
+            }
+        }
+    }
+
+    fn templates(&mut self, value: &Value, at: &Location) -> Option<Vec<RoleTemplate>> {
+        match value {
+            // A single template object is accepted as a one-element list.
+            Value::Object(_) => Some(self.template(value, at).into_iter().collect()),
+            Value::Array(items) => {
+                let templates =
+                    items.iter().enumerate().filter_map(|(i, item)| self.template(item, &at.index(i))).collect();
+                Some(templates)
+            }
+            other => {
+                self.wrong_type("role_templates", "an array of template objects", other, at);
+                None
+            }
+        }
+    }
+
+    fn template(&mut self, value: &Value, at: &Location) -> Option<RoleTemplate> {
+        let Value::Object(object) = value else {
+            self.wrong_type("role_templates", "an array of template objects", value, at);
+            return None;
+        };
+        let mut script = None;
+        let mut format = Some(Format::String);
+        for (key, value) in object {
+            let at = at.key(key);
+            match key.as_str() {
+                "template" => script = self.script(value, &at),
+                "format" => {
+                    format = match value {
+                        Value::String(s) => {
+                            let format = Format::parse(s);
+                            if format.is_none() {
+                                self.error(ErrorKind::BadFormat(s.clone()), &at);
+                            }
+                            format
+                        }
+                        other => {
+                            self.wrong_type("format", "a string", other, &at);
+                            None
+                        }
+                    }
+                }
+                other => self.error(ErrorKind::UnknownKey(other.to_owned()), &at),
+            }
+        }
+        if !object.contains_key("template") {
+            self.error(ErrorKind::MissingKey("template"), at);
+        }
+        Some(RoleTemplate { script: script?, format: format?, location: at.clone() })
+    }
+
+    /// A script is an object, or a string that contains one as JSON text
+    /// (Elasticsearch stores templates that way).
+    fn script(&mut self, value: &Value, at: &Location) -> Option<Script> {
+        let parsed;
+        let object = match value {
+            Value::Object(object) => object,
+            Value::String(text) => match strict_json(text) {
+                Ok(Value::Object(object)) => {
+                    parsed = object;
+                    &parsed
+                }
+                _ => {
+                    let message = format!(
+                        "the template string `{text}` is not a JSON script object such as {{\"source\": \"...\"}}"
+                    );
+                    self.error(ErrorKind::Template(message), at);
+                    return None;
+                }
+            },
+            other => {
+                self.wrong_type("template", "an object", other, at);
+                return None;
+            }
+        };
+        let mut source = None;
+        let mut id = None;
+        let mut params = Map::new();
+        let mut options = Vec::new();
+        for (key, value) in object {
+            let at = at.key(key);
+            match (key.as_str(), value) {
+                ("source" | "inline", Value::String(s)) => source = Some(s.clone()),
+                // Elasticsearch turns an object source of a mustache script into its JSON text.
+                ("source" | "inline", Value::Object(_)) => source = Some(value.to_string()),
+                ("id", Value::String(s)) => id = Some(s.clone()),
+                ("lang", Value::String(lang)) => {
+                    if lang != "mustache" {
+                        self.error(ErrorKind::ScriptLanguage(lang.clone()), &at);
+                    }
+                }
+                ("params", Value::Object(p)) => params = p.clone(),
+                ("options", Value::Object(o)) => {
+                    for (k, v) in o {
+                        match v {
+                            Value::String(v) => options.push((k.clone(), v.clone())),
+                            other => self.wrong_type(k, "a string", other, &at.key(k)),
+                        }
+                    }
+                }
+                ("source" | "inline" | "id" | "lang" | "params" | "options", other) => {
+                    let expected = if matches!(key.as_str(), "params" | "options") { "an object" } else { "a string" };
+                    self.wrong_type(key, expected, other, &at);
+                }
+                (other, _) => self.error(ErrorKind::UnknownKey(other.to_owned()), &at),
+            }
+        }
+        match (source, id) {
+            (Some(source), None) => Some(Script::Inline { source, params, options }),
+            (None, Some(id)) => Some(Script::Stored { id }),
+            (Some(_), Some(_)) => {
+                self.error(ErrorKind::Template("a script has either `source` or `id`, not both".into()), at);
+                None
+            }
+            (None, None) => {
+                self.error(ErrorKind::MissingKey("source"), at);
+                None
+            }
+        }
+    }
+
+    fn rule(&mut self, value: &Value, at: &Location, parent: Parent, depth: usize) -> Option<Expr> {
+        if depth > self.max_depth {
+            self.error(ErrorKind::TooDeep(self.max_depth), at);
+            return None;
+        }
+        let Value::Object(object) = value else {
+            let what = match parent {
+                Parent::Top => "rules",
+                Parent::Any => "any",
+                Parent::All => "all",
+                Parent::Except => "except",
+            };
+            self.wrong_type(what, "a rule object", value, at);
+            return None;
+        };
+        let mut keys = object.iter();
+        let Some((key, body)) = keys.next() else {
+            self.error(ErrorKind::EmptyRule, at);
+            return None;
+        };
+        if let Some((second, _)) = keys.next() {
+            self.error(ErrorKind::MultipleRuleKeys(key.clone(), second.clone()), at);
+            return None;
+        }
+        let inner = at.key(key);
+        let kind = match key.as_str() {
+            "any" | "all" => {
+                let Value::Array(items) = body else {
+                    self.wrong_type(key, "an array of rules", body, &inner);
+                    return None;
+                };
+                let child_parent = if key == "any" { Parent::Any } else { Parent::All };
+                let mut children = Vec::with_capacity(items.len());
+                let mut ok = true;
+                for (i, item) in items.iter().enumerate() {
+                    match self.rule(item, &inner.index(i), child_parent, depth + 1) {
+                        Some(child) => children.push(child),
+                        None => ok = false,
+                    }
+                }
+                if !ok {
+                    return None;
+                }
+                if key == "any" { ExprKind::Any(children) } else { ExprKind::All(children) }
+            }
+            "except" => {
+                if parent != Parent::All {
+                    self.error(ErrorKind::MisplacedExcept(parent.describe()), &inner);
+                    return None;
+                }
+                ExprKind::Except(Box::new(self.rule(body, &inner, Parent::Except, depth + 1)?))
+            }
+            "field" => self.field(body, &inner)?,
+            other => {
+                self.error(ErrorKind::UnknownRule(other.to_owned()), &inner);
+                return None;
+            }
+        };
+        Some(Expr { kind, location: at.clone() })
+    }
+
+    fn field(&mut self, body: &Value, at: &Location) -> Option<ExprKind> {
+        let Value::Object(object) = body else {
+            self.wrong_type("field", "an object such as {\"username\": \"...\"}", body, at);
+            return None;
+        };
+        let mut members = object.iter();
+        let Some((name, value)) = members.next() else {
+            self.error(ErrorKind::EmptyField, at);
+            return None;
+        };
+        if let Some((second, _)) = members.next() {
+            self.error(ErrorKind::MultipleFields(name.clone(), second.clone()), at);
+            return None;
+        }
+        let at = at.key(name);
+        let values = match value {
+            Value::Array(items) => {
+                let mut values = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    values.push(self.scalar(item, &at.index(i))?);
+                }
+                values
+            }
+            other => vec![self.scalar(other, &at)?],
+        };
+        Some(ExprKind::Field { name: name.clone(), values })
+    }
+
+    fn scalar(&mut self, value: &Value, at: &Location) -> Option<FieldValue> {
+        let kind = match value {
+            Value::Null => ValueKind::Null,
+            Value::Bool(b) => ValueKind::Bool(*b),
+            Value::Number(n) => ValueKind::Number(n.clone()),
+            Value::String(s) => ValueKind::String(s.clone()),
+            Value::Array(_) | Value::Object(_) => {
+                self.error(ErrorKind::BadFieldValue(describe(value)), at);
+                return None;
+            }
+        };
+        Some(FieldValue { kind, location: at.clone() })
+    }
+}
+
+/// "an object", "a string", ... for messages.
+pub(crate) fn describe(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Parses JSON text, rejecting duplicate object keys as Elasticsearch's
+/// parser does (serde_json would keep the last one silently).
+///
+/// Nesting is bounded by serde_json's recursion limit (128), so hostile input
+/// cannot overflow the stack.
+pub(crate) fn strict_json(text: &str) -> Result<Value, Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = StrictValue.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    value.map_err(|e| {
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        let message = e.to_string();
+        let message = message.strip_suffix(&suffix).unwrap_or(&message);
+        let kind = match message.strip_prefix("duplicate key `").and_then(|rest| rest.strip_suffix('`')) {
+            Some(key) => ErrorKind::DuplicateKey(key.to_owned()),
+            None => ErrorKind::Json(message.to_owned()),
+        };
+        Error::new(kind, Location::position(e.line(), e.column()))
+    })
+}
+
+struct StrictValue;
+
+impl<'de> DeserializeSeed<'de> for StrictValue {
+    type Value = Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrictValue {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(StrictValue)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(de::Error::custom(format_args!("duplicate key `{key}`")));
+            }
+            let value = map.next_value_seed(StrictValue)?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}

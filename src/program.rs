@@ -1,0 +1,579 @@
+//! The compiled program: every enabled mapping in one immutable structure,
+//! evaluated in time that grows with what the user has, not with how many
+//! mappings there are.
+//!
+//! Evaluation runs in three steps (see `design/architecture.md`):
+//! 1. **Predicates.** Each value the user has is looked up in the indexes of
+//!    its field (hash tables of exact values, prefix and suffix tables and a
+//!    literal prefilter for patterns, normalized-DN and subtree tables), which
+//!    yields the set of true predicates. Only `null` tests, which are true when
+//!    a field is *absent*, are checked one by one.
+//! 2. **Candidates.** Every mapping has anchors, predicates of which at least
+//!    one must be true for it to match; only mappings with a true anchor, and
+//!    the few without anchors, are looked at.
+//! 3. **Verification.** A candidate's bytecode, a short forward-jumping
+//!    sequence over predicate bits, decides it. It cannot loop or fail.
+
+mod codegen;
+mod disasm;
+mod index;
+
+use crate::error::{Error, ErrorKind, Errors, Location};
+use crate::ir::{Expr, PredId};
+use crate::matcher::{Field, Matcher};
+use crate::reference::Resolution;
+use crate::rules::{Cond, ResolveError, RoleTemplate, RuleSet};
+use crate::user::Model;
+use codegen::Inst;
+use index::FieldIndex;
+use rustc_hash::FxHashMap;
+use std::ops::Range;
+
+/// A mapping's position in the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct MappingId(u32);
+
+/// A role name's position in the program's role table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct RoleId(u32);
+
+/// The prior cost of anchoring on a predicate most users satisfy.
+const BROAD_PREDICATE_COST: u32 = 64;
+
+/// Predicate ids and jump offsets share an instruction word with the opcode.
+const MAX_PREDICATES: usize = 1 << 29;
+
+/// All enabled role mappings compiled into one program.
+///
+/// A `Program` is immutable and `Send + Sync`: share it between threads and
+/// give each thread its own [`Scratch`].
+///
+/// ```
+/// use rolemap::{Model, Program, Scratch, User};
+///
+/// let program = Program::from_json(r#"{
+///   "jwt1_admins": {"enabled": true, "roles": ["superuser"],
+///     "rules": {"all": [{"field": {"realm.name": "jwt1"}}, {"field": {"groups": "elasticadmins"}}]}}
+/// }"#).unwrap();
+/// let mut user = User::new("jdoe", "jwt1");
+/// user.groups = vec!["elasticadmins".into()];
+/// let model = Model::new(&user).unwrap();
+/// let mut scratch = Scratch::default();
+/// let roles = program.evaluate(&model, &mut scratch).unwrap();
+/// assert_eq!(roles.names().collect::<Vec<_>>(), ["superuser"]);
+/// assert_eq!(roles.mapping_names().collect::<Vec<_>>(), ["jwt1_admins"]);
+/// ```
+#[derive(Debug)]
+pub struct Program {
+    fields: Vec<FieldIndex>,
+    username: Option<usize>,
+    realm: Option<usize>,
+    dn: Option<usize>,
+    groups: Option<usize>,
+    metadata: FxHashMap<Box<str>, usize>,
+    /// By `PredId`: the field (index into `fields`) and the rule value.
+    predicates: Vec<(usize, Matcher)>,
+    /// `null` tests: true when the field is absent, so no value can set them.
+    null_checks: Vec<(PredId, NullCheck)>,
+    code: Vec<Inst>,
+    mappings: Vec<MappingEntry>,
+    /// By `PredId`: the mappings it anchors, as ranges into `postings`.
+    posting_ranges: Vec<Range<u32>>,
+    postings: Vec<MappingId>,
+    /// Mappings without anchors: verified for every user.
+    always: Vec<MappingId>,
+    role_names: Vec<Box<str>>,
+    mapping_roles: Vec<RoleId>,
+    /// Mappings that never apply, for the listing: (name, why).
+    inert: Vec<(Box<str>, &'static str)>,
+}
+
+#[derive(Debug)]
+struct MappingEntry {
+    name: Box<str>,
+    code: Range<u32>,
+    roles: Range<u32>,
+    templates: Vec<RoleTemplate>,
+    anchors: Option<Vec<PredId>>,
+}
+
+#[derive(Debug, Clone)]
+enum NullCheck {
+    Dn,
+    Metadata(Box<str>),
+}
+
+impl Program {
+    /// Parses, checks and compiles a role-mapping JSON document with the
+    /// default [`Options`](crate::Options).
+    pub fn from_json(text: &str) -> Result<Program, Errors> {
+        let options = crate::Options::default();
+        let rules = RuleSet::from_json(text, "mapping", &options)?;
+        Program::compile(&rules)
+    }
+
+    /// Compiles checked mappings. Disabled mappings are left out.
+    pub fn compile(rules: &RuleSet) -> Result<Program, Errors> {
+        let mut c = Compiler::default();
+        let mut exprs = Vec::new();
+        for rule in &rules.rules {
+            if !rule.enabled {
+                c.inert.push((rule.name.clone(), "disabled"));
+                continue;
+            }
+            let expr = c.lower(&rule.cond);
+            if expr == Expr::Const(false) {
+                c.inert.push((rule.name.clone(), "its rule can never match"));
+                continue;
+            }
+            exprs.push((rule, expr));
+        }
+        if c.predicates.len() >= MAX_PREDICATES {
+            return Err(Error::new(ErrorKind::ProgramTooLarge("2^29 predicates"), Location::root()).into());
+        }
+        // The cost of anchoring on a predicate: how many mappings use it, plus
+        // a prior for predicates that most users satisfy (a realm name, a
+        // `null` test, a pattern that matches every string).
+        let mut usage: Vec<u32> = c
+            .predicates
+            .iter()
+            .map(|(field, matcher)| {
+                let broad = matches!(c.fields[*field], Field::Realm)
+                    || matches!(matcher, Matcher::Null)
+                    || matches!(matcher, Matcher::Pattern(p) if matches!(p.pattern.shape(), crate::pattern::Shape::Any));
+                if broad { BROAD_PREDICATE_COST } else { 0 }
+            })
+            .collect();
+        for (_, expr) in &exprs {
+            let mut seen = Vec::new();
+            collect_preds(expr, &mut seen);
+            seen.sort_unstable();
+            seen.dedup();
+            for p in seen {
+                usage[p.index()] += 1;
+            }
+        }
+        let mut code = Vec::new();
+        let mut mappings = Vec::with_capacity(exprs.len());
+        let mut role_ids: FxHashMap<Box<str>, RoleId> = FxHashMap::default();
+        let mut role_names = Vec::new();
+        let mut mapping_roles = Vec::new();
+        let mut anchored: Vec<(PredId, MappingId)> = Vec::new();
+        let mut always = Vec::new();
+        for (i, (rule, expr)) in exprs.iter().enumerate() {
+            let id = MappingId(u32::try_from(i).map_err(|_| too_large("2^32 mappings"))?);
+            let start = code.len();
+            codegen::generate(expr, &mut code);
+            let code_range = to_u32(start)?..to_u32(code.len())?;
+            let roles_start = mapping_roles.len();
+            for role in &rule.roles {
+                let next = RoleId(to_u32(role_names.len())?);
+                let role = *role_ids.entry(role.clone()).or_insert_with(|| {
+                    role_names.push(role.clone());
+                    next
+                });
+                if !mapping_roles[roles_start..].contains(&role) {
+                    mapping_roles.push(role);
+                }
+            }
+            let anchors = anchors(expr, &usage);
+            match &anchors {
+                Some(preds) => anchored.extend(preds.iter().map(|&p| (p, id))),
+                None => always.push(id),
+            }
+            mappings.push(MappingEntry {
+                name: rule.name.clone(),
+                code: code_range,
+                roles: to_u32(roles_start)?..to_u32(mapping_roles.len())?,
+                templates: rule.templates.clone(),
+                anchors,
+            });
+        }
+        anchored.sort_unstable();
+        anchored.dedup();
+        let mut posting_ranges = Vec::with_capacity(c.predicates.len());
+        let mut postings = Vec::with_capacity(anchored.len());
+        let mut next = anchored.iter().peekable();
+        for p in 0..c.predicates.len() {
+            let start = to_u32(postings.len())?;
+            while let Some(&&(q, m)) = next.peek() {
+                if q.index() != p {
+                    break;
+                }
+                postings.push(m);
+                next.next();
+            }
+            posting_ranges.push(start..to_u32(postings.len())?);
+        }
+        let mut fields: Vec<FieldIndex> = c.fields.iter().map(|f| FieldIndex::new(f.clone())).collect();
+        let mut null_checks = Vec::new();
+        for (p, (field, matcher)) in c.predicates.iter().enumerate() {
+            let id = PredId(p as u32);
+            if matches!(matcher, Matcher::Null) {
+                // `null` on a field that can be absent: `dn` or metadata.
+                let check = match &fields[*field].field {
+                    Field::Metadata(key) => NullCheck::Metadata(key.clone()),
+                    _ => NullCheck::Dn,
+                };
+                null_checks.push((id, check));
+            } else {
+                fields[*field].add(id, matcher);
+            }
+        }
+        for field in &mut fields {
+            field.finish().map_err(|e| Errors::from(Error::new(e, Location::root())))?;
+        }
+        let slot = |want: &Field| c.fields.iter().position(|f| f == want);
+        let metadata = c
+            .fields
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| match f {
+                Field::Metadata(key) => Some((key.clone(), i)),
+                _ => None,
+            })
+            .collect();
+        Ok(Program {
+            username: slot(&Field::Username),
+            realm: slot(&Field::Realm),
+            dn: slot(&Field::Dn),
+            groups: slot(&Field::Groups),
+            metadata,
+            fields,
+            predicates: c.predicates,
+            null_checks,
+            code,
+            mappings,
+            posting_ranges,
+            postings,
+            always,
+            role_names,
+            mapping_roles,
+            inert: c.inert,
+        })
+    }
+
+    /// How many mappings the program evaluates (enabled ones that can match).
+    pub fn len(&self) -> usize {
+        self.mappings.len()
+    }
+
+    /// Whether no mapping can ever match.
+    pub fn is_empty(&self) -> bool {
+        self.mappings.is_empty()
+    }
+
+    /// Resolves the roles of a user.
+    ///
+    /// Fails only as Elasticsearch does (spec §3.6): when a role template of
+    /// a matching mapping does not render to role names. (A user whose model
+    /// cannot be built fails earlier, in [`Model::new`].)
+    pub fn evaluate<'p>(&'p self, model: &Model, scratch: &mut Scratch) -> Result<Roles<'p>, ResolveError> {
+        scratch.prepare(self.predicates.len(), self.mappings.len(), self.role_names.len());
+        self.find_predicates(model, scratch);
+        // Candidates: mappings anchored on a true predicate, then the rest.
+        let Scratch { truth, candidates, seen, generation, .. } = scratch;
+        candidates.clear();
+        for &p in &truth.set {
+            let range = &self.posting_ranges[p.index()];
+            for &m in &self.postings[range.start as usize..range.end as usize] {
+                let mark = &mut seen[m.0 as usize];
+                if *mark != *generation {
+                    *mark = *generation;
+                    candidates.push(m);
+                }
+            }
+        }
+        candidates.extend_from_slice(&self.always);
+        candidates.sort_unstable();
+        let mut roles = Vec::new();
+        let mut mappings = Vec::new();
+        let mut rendered = Vec::new();
+        let mut scope = None;
+        for &m in candidates.iter() {
+            let entry = &self.mappings[m.0 as usize];
+            let code = &self.code[entry.code.start as usize..entry.code.end as usize];
+            if !codegen::run(code, &truth.bits) {
+                continue;
+            }
+            mappings.push(m);
+            for &role in &self.mapping_roles[entry.roles.start as usize..entry.roles.end as usize] {
+                let mark = &mut scratch.role_seen[role.0 as usize];
+                if *mark != scratch.generation {
+                    *mark = scratch.generation;
+                    roles.push(role);
+                }
+            }
+            for template in &entry.templates {
+                let scope = scope.get_or_insert_with(|| model.template_scope());
+                let names = template
+                    .roles(scope)
+                    .map_err(|message| ResolveError { mapping: entry.name.to_string(), message })?;
+                rendered.extend(names);
+            }
+        }
+        Ok(Roles { program: self, roles, rendered, mappings })
+    }
+
+    /// [`evaluate`](Program::evaluate) with its own scratch, as a
+    /// [`Resolution`]: convenient, not the fastest way.
+    pub fn resolve(&self, model: &Model) -> Result<Resolution, ResolveError> {
+        Ok(self.evaluate(model, &mut Scratch::default())?.to_resolution())
+    }
+
+    /// Step 1: the set of true predicates for this user.
+    fn find_predicates(&self, model: &Model, scratch: &mut Scratch) {
+        if let Some(f) = self.username {
+            self.fields[f].match_str(&model.username, scratch);
+        }
+        if let Some(f) = self.realm {
+            self.fields[f].match_str(&model.realm, scratch);
+        }
+        if let (Some(f), Some(dn)) = (self.dn, &model.dn) {
+            self.fields[f].match_dn(dn, scratch);
+        }
+        if let Some(f) = self.groups {
+            for group in &model.groups {
+                self.fields[f].match_dn(group, scratch);
+            }
+        }
+        if !self.metadata.is_empty() {
+            for (key, value) in &model.metadata {
+                if let Some(&f) = self.metadata.get(key) {
+                    self.fields[f].match_meta(value, scratch);
+                }
+            }
+        }
+        for (p, check) in &self.null_checks {
+            let absent_or_null = match check {
+                NullCheck::Dn => model.dn.is_none(),
+                NullCheck::Metadata(key) => model.metadata(key).is_none_or(|v| v.matches_null()),
+            };
+            if absent_or_null {
+                scratch.truth.insert(*p);
+            }
+        }
+    }
+}
+
+fn to_u32(n: usize) -> Result<u32, Errors> {
+    u32::try_from(n).map_err(|_| too_large("2^32 instructions, roles or postings"))
+}
+
+fn too_large(what: &'static str) -> Errors {
+    Error::new(ErrorKind::ProgramTooLarge(what), Location::root()).into()
+}
+
+#[derive(Default)]
+struct Compiler {
+    fields: Vec<Field>,
+    field_ids: FxHashMap<Field, usize>,
+    predicates: Vec<(usize, Matcher)>,
+    predicate_ids: FxHashMap<(usize, MatcherKey), PredId>,
+    inert: Vec<(Box<str>, &'static str)>,
+}
+
+/// What makes two rule values the same predicate.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum MatcherKey {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Literal(Box<str>),
+    Pattern(Box<str>),
+}
+
+impl Compiler {
+    /// Lowers a checked rule to IR, interning predicates and folding what the
+    /// model's shape decides on its own (spec §3.1): `username` and
+    /// `realm.name` are always strings, `groups` always a set of strings, and
+    /// names the model never defines match only `null`.
+    fn lower(&mut self, cond: &Cond) -> Expr {
+        match cond {
+            Cond::Any(cs) => Expr::any(cs.iter().map(|c| self.lower(c)).collect::<Vec<_>>()),
+            Cond::All(cs) => Expr::all(cs.iter().map(|c| self.lower(c)).collect::<Vec<_>>()),
+            Cond::Not(c) => Expr::not(self.lower(c)),
+            Cond::Field { field, matchers } => {
+                let preds: Vec<Expr> = matchers.iter().map(|m| self.predicate(field, m)).collect();
+                Expr::any(preds)
+            }
+        }
+    }
+
+    fn predicate(&mut self, field: &Field, matcher: &Matcher) -> Expr {
+        let scalar = matches!(matcher, Matcher::Null | Matcher::Bool(_) | Matcher::Int(_));
+        match field {
+            Field::Absent(_) => return Expr::Const(matcher.matches_absent()),
+            Field::Username | Field::Realm if scalar => return Expr::Const(false),
+            Field::Groups if scalar => return Expr::Const(false),
+            Field::Dn if matches!(matcher, Matcher::Bool(_) | Matcher::Int(_)) => return Expr::Const(false),
+            _ => {}
+        }
+        if let (Field::Username | Field::Realm, Matcher::Pattern(p)) = (field, matcher)
+            && matches!(p.pattern.shape(), crate::pattern::Shape::Any)
+        {
+            return Expr::Const(true);
+        }
+        let next = self.fields.len();
+        let f = *self.field_ids.entry(field.clone()).or_insert(next);
+        if f == next {
+            self.fields.push(field.clone());
+        }
+        let key = match matcher {
+            Matcher::Null => MatcherKey::Null,
+            Matcher::Bool(b) => MatcherKey::Bool(*b),
+            Matcher::Int(i) => MatcherKey::Int(*i),
+            Matcher::Literal { text, .. } => MatcherKey::Literal(text.clone()),
+            Matcher::Pattern(p) => MatcherKey::Pattern(p.pattern.source().into()),
+        };
+        let next = PredId(self.predicates.len() as u32);
+        let id = *self.predicate_ids.entry((f, key)).or_insert(next);
+        if id == next {
+            self.predicates.push((f, matcher.clone()));
+        }
+        Expr::Pred(id)
+    }
+}
+
+fn collect_preds(expr: &Expr, out: &mut Vec<PredId>) {
+    match expr {
+        Expr::Const(_) => {}
+        Expr::Pred(p) => out.push(*p),
+        Expr::Not(e) => collect_preds(e, out),
+        Expr::All(es) | Expr::Any(es) => es.iter().for_each(|e| collect_preds(e, out)),
+    }
+}
+
+/// Predicates at least one of which is true whenever `expr` is, or `None`
+/// when there is no such set (a negation, or `true`). For `all`, the child
+/// whose anchors are used by the fewest mappings is taken: a group that one
+/// mapping tests beats the realm that every mapping tests.
+fn anchors(expr: &Expr, usage: &[u32]) -> Option<Vec<PredId>> {
+    match expr {
+        Expr::Const(true) | Expr::Not(_) => None,
+        Expr::Const(false) => Some(Vec::new()),
+        Expr::Pred(p) => Some(vec![*p]),
+        Expr::All(es) => es
+            .iter()
+            .filter_map(|e| anchors(e, usage))
+            .min_by_key(|preds| preds.iter().map(|p| u64::from(usage[p.index()])).sum::<u64>()),
+        Expr::Any(es) => {
+            let mut all = Vec::new();
+            for e in es {
+                all.extend(anchors(e, usage)?);
+            }
+            all.sort_unstable();
+            all.dedup();
+            Some(all)
+        }
+    }
+}
+
+/// The roles a program grants a user. Borrows the program for the names.
+#[derive(Debug, Clone)]
+pub struct Roles<'p> {
+    program: &'p Program,
+    roles: Vec<RoleId>,
+    rendered: Vec<String>,
+    mappings: Vec<MappingId>,
+}
+
+impl<'p> Roles<'p> {
+    /// The granted role names: each fixed role once, then rendered template
+    /// roles (which may repeat one of them). Use
+    /// [`to_resolution`](Roles::to_resolution) for a sorted set.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.roles
+            .iter()
+            .map(|r| &*self.program.role_names[r.0 as usize])
+            .chain(self.rendered.iter().map(String::as_str))
+    }
+
+    /// The names of the mappings that matched, in program order.
+    pub fn mapping_names(&self) -> impl Iterator<Item = &'p str> + '_ {
+        self.mappings.iter().map(|m| &*self.program.mappings[m.0 as usize].name)
+    }
+
+    /// Whether no role was granted.
+    pub fn is_empty(&self) -> bool {
+        self.roles.is_empty() && self.rendered.is_empty()
+    }
+
+    /// Role and mapping names, sorted and deduplicated.
+    pub fn to_resolution(&self) -> Resolution {
+        let mut roles: Vec<String> = self.names().map(str::to_owned).collect();
+        roles.sort_unstable();
+        roles.dedup();
+        let mut mappings: Vec<String> = self.mapping_names().map(str::to_owned).collect();
+        mappings.sort_unstable();
+        Resolution { roles, mappings }
+    }
+}
+
+/// Working memory for [`Program::evaluate`], owned by the caller and reused
+/// across evaluations (one per thread), so that evaluation allocates only
+/// its output once the scratch has grown to the program's size.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    truth: PredSet,
+    candidates: Vec<MappingId>,
+    seen: Vec<u32>,
+    role_seen: Vec<u32>,
+    generation: u32,
+    /// Case-folded, lower-cased and upper-cased forms of DN values.
+    buffers: [String; 3],
+}
+
+impl Scratch {
+    fn prepare(&mut self, predicates: usize, mappings: usize, roles: usize) {
+        self.truth.clear(predicates);
+        if self.generation == u32::MAX {
+            self.seen.iter_mut().for_each(|s| *s = 0);
+            self.role_seen.iter_mut().for_each(|s| *s = 0);
+            self.generation = 0;
+        }
+        self.generation += 1;
+        if self.seen.len() < mappings {
+            self.seen.resize(mappings, 0);
+        }
+        if self.role_seen.len() < roles {
+            self.role_seen.resize(roles, 0);
+        }
+    }
+}
+
+/// The true predicates: a bitset, and the list of set bits so clearing
+/// costs what was set, not the program's size.
+#[derive(Debug, Default)]
+struct PredSet {
+    bits: Vec<u64>,
+    set: Vec<PredId>,
+}
+
+impl PredSet {
+    fn clear(&mut self, predicates: usize) {
+        for p in self.set.drain(..) {
+            if let Some(word) = self.bits.get_mut(p.index() / 64) {
+                *word = 0;
+            }
+        }
+        let words = predicates.div_ceil(64);
+        if self.bits.len() < words {
+            self.bits.resize(words, 0);
+        }
+    }
+
+    fn insert(&mut self, p: PredId) {
+        if let Some(word) = self.bits.get_mut(p.index() / 64) {
+            let bit = 1u64 << (p.index() % 64);
+            if *word & bit == 0 {
+                *word |= bit;
+                self.set.push(p);
+            }
+        }
+    }
+
+    fn contains(&self, p: PredId) -> bool {
+        self.bits.get(p.index() / 64).is_some_and(|w| w >> (p.index() % 64) & 1 == 1)
+    }
+}

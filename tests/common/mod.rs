@@ -1,0 +1,51 @@
+//! Helpers shared by the integration tests.
+
+use rolemap::{Model, Options, Program, Reference, Resolution, RuleSet, User};
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// The folder beside the project that holds the spec and the vectors.
+pub fn shared(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared").join(path)
+}
+
+/// Reads a JSON Lines file of the shared conformance vectors.
+pub fn vectors(file: &str) -> Vec<Value> {
+    let path = shared(&format!("conformance/{file}"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// What resolving a user gave, through either engine.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The mappings did not load.
+    Invalid,
+    /// The user's model could not be built, or a template failed.
+    Failed,
+    /// Roles and mappings.
+    Resolved(Resolution),
+}
+
+/// Loads `mappings`, resolves `user` through the program and through the
+/// reference interpreter, asserts that both agree, and returns the outcome.
+pub fn resolve_both(mappings: &str, user: &User, options: &Options) -> Outcome {
+    let Ok(rules) = RuleSet::from_json(mappings, "mapping", options) else {
+        return Outcome::Invalid;
+    };
+    let program = Program::compile(&rules).unwrap_or_else(|e| panic!("checked mappings must compile: {e}"));
+    let Ok(model) = Model::new(user) else {
+        return Outcome::Failed;
+    };
+    let reference = Reference::new(&rules).resolve(&model);
+    let compiled = program.resolve(&model);
+    assert_eq!(
+        compiled.as_ref().map_err(ToString::to_string),
+        reference.as_ref().map_err(ToString::to_string),
+        "program and reference interpreter disagree\nmappings: {mappings}\nuser: {user:?}\n{program}"
+    );
+    match compiled {
+        Ok(resolution) => Outcome::Resolved(resolution),
+        Err(_) => Outcome::Failed,
+    }
+}

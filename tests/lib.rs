@@ -1,0 +1,10 @@
+//! The integration tests, built as one binary.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail by panicking")]
+
+mod common;
+
+mod cli;
+mod conformance;
+mod differential;
+mod errors;
+mod library;

@@ -1,0 +1,204 @@
+//! The library API on whole scenarios from the spec.
+
+use crate::common::{Outcome, resolve_both};
+use rolemap::{Model, Options, Program, Resolution, RuleSet, Scratch, User, Validation};
+use serde_json::json;
+
+fn resolved(roles: &[&str], mappings: &[&str]) -> Outcome {
+    Outcome::Resolved(Resolution {
+        roles: roles.iter().map(|s| s.to_string()).collect(),
+        mappings: mappings.iter().map(|s| s.to_string()).collect(),
+    })
+}
+
+#[test]
+fn program_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Program>();
+    assert_send_sync::<RuleSet>();
+}
+
+/// Spec §8.1 (NativeRoleMappingStoreTests.testResolveRoles), with the DN
+/// spelled in each of the ways the test randomizes it.
+#[test]
+fn native_role_mapping_store_resolve_roles() {
+    let mappings = json!({
+        "dept_h": {"enabled": true, "roles": ["dept_h", "defence"],
+            "rules": {"field": {"dn": "*,ou=dept_h,o=forces,dc=gc,dc=ca"}}},
+        "admin": {"enabled": true, "roles": ["admin"],
+            "rules": {"field": {"groups": "cn=esadmin,ou=groups,ou=dept_h,o=forces,dc=gc,dc=ca"}}},
+        "flight": {"enabled": true, "role_templates": [{"template": {"source": "{{metadata.extra_group}}"}}],
+            "rules": {"field": {"groups": [
+                "cn=alphaflight,ou=groups,ou=dept_h,o=forces,dc=gc,dc=ca",
+                "cn=betaflight,ou=groups,ou=dept_h,o=forces,dc=gc,dc=ca",
+                "cn=gammaflight,ou=groups,ou=dept_h,o=forces,dc=gc,dc=ca"]}}},
+        "mutants": {"enabled": false, "roles": ["mutants"],
+            "rules": {"field": {"groups": "cn=mutants,ou=groups,ou=dept_h,o=forces,dc=gc,dc=ca"}}}
+    })
+    .to_string();
+    for dn in [
+        "cn=walter.langowski,ou=people,ou=dept_h,o=forces,dc=gc,dc=ca",
+        "CN=WALTER.LANGOWSKI,OU=PEOPLE,OU=DEPT_H,O=FORCES,DC=GC,DC=CA",
+        "CN=walter.langowski,OU=people,OU=dept_h,O=forces,DC=gc,DC=ca",
+        "cn=walter.langowski, ou=people, ou=dept_h, o=forces, dc=gc, dc=ca",
+    ] {
+        let mut user = User::new("sasquatch", "ldap1");
+        user.dn = Some(dn.into());
+        user.groups = vec![
+            "cn=alphaflight,ou=groups,ou=dept_h,o=forces,dc=gc,dc=ca".into(),
+            "cn=mutants,ou=groups,ou=dept_h,o=forces,dc=gc,dc=ca".into(),
+        ];
+        user.metadata.insert("extra_group".into(), "flight".into());
+        assert_eq!(
+            resolve_both(&mappings, &user, &Options::default()),
+            resolved(&["defence", "dept_h", "flight"], &["dept_h", "flight"]),
+            "dn {dn}"
+        );
+    }
+}
+
+/// Spec §8.2 (TemplateRoleNameTests.testEvaluateRoles).
+#[test]
+fn templates_render_roles() {
+    let mappings = json!({
+        "fixed": {"enabled": true, "role_templates": [{"template": {"source": "heroes"}, "format": "string"}],
+            "rules": {"all": []}},
+        "user": {"enabled": true, "role_templates": [{"template": "{\"source\":\"_user_{{username}}\"}"}],
+            "rules": {"all": []}},
+        "groups": {"enabled": true, "role_templates": [{"template": {"source": "{{#tojson}}groups{{/tojson}}"}, "format": "JSON"}],
+            "rules": {"all": []}}
+    })
+    .to_string();
+    let mut user = User::new("hulk", "r");
+    user.groups = vec!["avengers".into(), "defenders".into(), "panthenon".into()];
+    assert_eq!(
+        resolve_both(&mappings, &user, &Options::default()),
+        resolved(&["_user_hulk", "avengers", "defenders", "heroes", "panthenon"], &["fixed", "groups", "user"])
+    );
+}
+
+#[test]
+fn template_failures_fail_the_resolution() {
+    // A json template whose output is not a role or a list of roles.
+    let mappings = json!({
+        "bad": {"enabled": true, "role_templates": [{"template": {"source": "{{metadata.n}}"}, "format": "json"}],
+            "rules": {"field": {"username": "a"}}}
+    })
+    .to_string();
+    let mut user = User::new("a", "r");
+    user.metadata.insert("n".into(), 42.into());
+    assert_eq!(resolve_both(&mappings, &user, &Options::default()), Outcome::Failed);
+    // The same mapping does not fail users it does not match.
+    assert_eq!(resolve_both(&mappings, &User::new("b", "r"), &Options::default()), resolved(&[], &[]));
+}
+
+#[test]
+fn stored_documents_skip_bad_mappings_and_keep_both_grants() {
+    let mappings = json!({
+        "both": {"enabled": true, "roles": ["fixed"], "role_templates": [{"template": {"source": "t_{{username}}"}}],
+            "rules": {"all": []}, "metadata": {"_reserved": true}},
+        "broken": {"enabled": true, "roles": ["x"], "rules": {"field": {"username": "/[/"}}},
+        "stored-script": {"enabled": true, "role_templates": [{"template": {"id": "s1"}}],
+            "rules": {"field": {"username": "b"}}}
+    })
+    .to_string();
+    let mut options = Options::default();
+    options.validation = Validation::Stored;
+    let rules = RuleSet::from_json(&mappings, "m", &options).unwrap();
+    assert_eq!(rules.names().collect::<Vec<_>>(), ["both", "stored-script"]);
+    assert_eq!(rules.skipped().len(), 1);
+    assert_eq!(rules.skipped()[0].mapping(), Some("broken"));
+    assert_eq!(resolve_both(&mappings, &User::new("a", "r"), &options), resolved(&["fixed", "t_a"], &["both"]));
+    // A template Elasticsearch cannot run fails the users its mapping matches.
+    assert_eq!(resolve_both(&mappings, &User::new("b", "r"), &options), Outcome::Failed);
+    // The API checks refuse the same document.
+    assert!(RuleSet::from_json(&mappings, "m", &Options::default()).is_err());
+}
+
+#[test]
+fn a_single_body_takes_the_given_name() {
+    let body = r#"{"enabled": true, "roles": ["r"], "rules": {"field": {"username": "*"}}}"#;
+    let rules = RuleSet::from_json(body, "from-file", &Options::default()).unwrap();
+    assert_eq!(rules.names().collect::<Vec<_>>(), ["from-file"]);
+    // The response shape, even with a mapping named like a body key.
+    let response = json!({"rules": {"enabled": true, "roles": ["r"], "rules": {"all": []}}}).to_string();
+    let rules = RuleSet::from_json(&response, "from-file", &Options::default()).unwrap();
+    assert_eq!(rules.names().collect::<Vec<_>>(), ["rules"]);
+}
+
+#[test]
+fn operator_mappings_keep_their_read_only_flag() {
+    let response = json!({
+        "everyone-read-only-operator-mapping": {"enabled": true, "roles": ["r"], "rules": {"all": []},
+            "metadata": {"_read_only": true}}
+    })
+    .to_string();
+    assert!(RuleSet::from_json(&response, "m", &Options::default()).is_ok());
+}
+
+#[test]
+fn groups_and_dn_are_case_insensitive_as_in_elasticsearch() {
+    let mappings = json!({
+        "literal": {"enabled": true, "roles": ["literal"], "rules": {"field": {"groups": "admins"}}},
+        "lower-pattern": {"enabled": true, "roles": ["lower-pattern"], "rules": {"field": {"groups": "admin*"}}},
+        "mixed-pattern": {"enabled": true, "roles": ["mixed-pattern"], "rules": {"field": {"groups": "Admin*"}}},
+        "subtree": {"enabled": true, "roles": ["subtree"], "rules": {"field": {"dn": "*,Dc=Example,Dc=Com"}}},
+        "username": {"enabled": true, "roles": ["username"], "rules": {"field": {"username": "BOB"}}}
+    })
+    .to_string();
+    let mut user = User::new("bob", "r");
+    user.groups = vec!["ADMINS".into()];
+    user.dn = Some("CN=Bob, DC=Example, DC=COM".into());
+    assert_eq!(
+        resolve_both(&mappings, &user, &Options::default()),
+        resolved(&["literal", "lower-pattern", "subtree"], &["literal", "lower-pattern", "subtree"])
+    );
+}
+
+#[test]
+fn numbers_follow_java_semantics() {
+    let mappings = json!({
+        "one": {"enabled": true, "roles": ["one"], "rules": {"field": {"metadata.level": 1}}},
+        "zero": {"enabled": true, "roles": ["zero"], "rules": {"field": {"metadata.level": 0.9}}}
+    })
+    .to_string();
+    let with_level = |level: serde_json::Value| {
+        let mut user = User::new("u", "r");
+        user.metadata.insert("level".into(), level);
+        resolve_both(&mappings, &user, &Options::default())
+    };
+    assert_eq!(with_level(json!(1)), resolved(&["one"], &["one"]));
+    assert_eq!(with_level(json!(1.0)), resolved(&["one"], &["one"]));
+    assert_eq!(with_level(json!(1.5)), resolved(&[], &[]));
+    assert_eq!(with_level(json!(0)), resolved(&["zero"], &["zero"]));
+    // Java's Double.compare tells -0.0 from 0.0.
+    assert_eq!(with_level(json!(-0.0)), resolved(&[], &[]));
+    assert_eq!(with_level(json!([5, 1])), resolved(&["one"], &["one"]));
+    assert_eq!(with_level(json!("1")), resolved(&[], &[]));
+}
+
+#[test]
+fn scratch_is_reused_across_users_and_programs() {
+    let small = Program::from_json(r#"{"a": {"enabled": true, "roles": ["a"], "rules": {"field": {"groups": "g1"}}}}"#)
+        .unwrap();
+    let large = Program::from_json(
+        &json!({
+            "x": {"enabled": true, "roles": ["x"], "rules": {"field": {"groups": ["g1", "g2", "g3"]}}},
+            "y": {"enabled": true, "roles": ["y"], "rules": {"all": [{"field": {"groups": "g2"}}, {"except": {"field": {"username": "z"}}}]}}
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let mut scratch = Scratch::default();
+    let mut user = User::new("u", "r");
+    for (groups, small_roles, large_roles) in
+        [(vec!["g1"], vec!["a"], vec!["x"]), (vec!["g2"], vec![], vec!["x", "y"]), (vec![], vec![], vec![])]
+    {
+        user.groups = groups.into_iter().map(String::from).collect();
+        let model = Model::new(&user).unwrap();
+        let roles = small.evaluate(&model, &mut scratch).unwrap().to_resolution().roles;
+        assert_eq!(roles, small_roles);
+        let roles = large.evaluate(&model, &mut scratch).unwrap().to_resolution().roles;
+        assert_eq!(roles, large_roles);
+    }
+}
