@@ -81,6 +81,13 @@ pub enum Script {
         /// The stored script's id.
         id: String,
     },
+    /// A script that does not parse, kept from a stored mapping document:
+    /// Elasticsearch parses a stored template only when it runs, and then
+    /// fails the resolution.
+    Invalid {
+        /// Why it does not parse.
+        reason: String,
+    },
 }
 
 /// A rule.

@@ -219,9 +219,6 @@ pub enum ErrorKind {
         "role template refers to the stored script `{0}`, and stored scripts cannot be resolved outside Elasticsearch"
     )]
     StoredScript(String),
-    /// A script language other than mustache.
-    #[error("role templates must be mustache scripts, found language `{0}`")]
-    ScriptLanguage(String),
     /// The document is not a mapping body nor a map of named bodies.
     #[error("expected a role mapping (an object with `rules`) or a map of mapping names to mappings")]
     NotAMappingDocument,

@@ -5,7 +5,10 @@
 //! folded (`{"all": []}` is true, `{"any": []}` false), double negations
 //! removed and duplicate children dropped.
 
+use rustc_hash::{FxBuildHasher, FxHashMap};
+use smallvec::SmallVec;
 use std::fmt;
+use std::hash::BuildHasher;
 
 /// A predicate: one rule value tested against one model field, interned
 /// program-wide.
@@ -56,6 +59,9 @@ impl Expr {
     /// the absorbing one wins, same-kind children are spliced in.
     fn junction(children: impl IntoIterator<Item = Expr>, conjunction: bool) -> Expr {
         let mut out: Vec<Expr> = Vec::new();
+        // Children by hash, so dropping duplicates stays linear for a field
+        // rule with many thousands of values.
+        let mut seen: FxHashMap<u64, SmallVec<[usize; 1]>> = FxHashMap::default();
         for child in children {
             let grandchildren = match child {
                 Expr::Const(b) if b == conjunction => continue,
@@ -65,7 +71,9 @@ impl Expr {
                 other => vec![other],
             };
             for c in grandchildren {
-                if !out.contains(&c) {
+                let same_hash = seen.entry(FxBuildHasher.hash_one(&c)).or_default();
+                if !same_hash.iter().any(|&i| out[i] == c) {
+                    same_hash.push(out.len());
                     out.push(c);
                 }
             }

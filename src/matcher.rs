@@ -132,6 +132,9 @@ impl Matcher {
             Meta::Bool(b) => matches!(self, Matcher::Bool(r) if r == b),
             Meta::Int(i) => matches!(self, Matcher::Int(r) if r == i),
             Meta::Float(f) => matches!(self, Matcher::Int(r) if double_equals(*f, *r)),
+            // Only an integer rule could compare with it, and that fails the
+            // resolution before matching starts (`RuleSet::check_numbers`).
+            Meta::Big(_) => false,
             Meta::Str(s) => self.matches_str(s),
         }
     }
@@ -255,6 +258,11 @@ pub(crate) fn fold_case(s: &str, out: &mut String) {
 
 fn fold_char(c: char) -> char {
     let upper = single(c.to_uppercase()).unwrap_or(c);
+    // `İ` is the one character whose full lower case has two characters
+    // while its one-to-one mapping, which Java uses, is `i`.
+    if upper == '\u{130}' {
+        return 'i';
+    }
     single(upper.to_lowercase()).unwrap_or(upper)
 }
 
@@ -312,6 +320,7 @@ mod tests {
         assert!(eq_ignore_case("ÉCOLE", "école"));
         assert!(!eq_ignore_case("admin", "admins"));
         assert!(!eq_ignore_case("ß", "ss"));
+        assert!(eq_ignore_case("İstanbul", "istanbul"));
         let mut a = String::new();
         let mut b = String::new();
         fold_case("ÉCOLE", &mut a);

@@ -42,7 +42,7 @@ pub fn parse_json(text: &str, name: &str, options: &Options) -> Result<(MappingS
     let mut set = MappingSet::default();
     let mut errors = Vec::new();
     for (name, body, location) in entries {
-        let mut parser = Parser { errors: Vec::new(), max_depth: options.max_depth };
+        let mut parser = Parser { errors: Vec::new(), max_depth: options.max_depth, validation: options.validation };
         let mapping = parser.mapping(&name, body, location);
         let mapping_errors: Vec<Error> = parser.errors.into_iter().map(|e| e.in_mapping(&name)).collect();
         match mapping {
@@ -73,6 +73,7 @@ fn is_single_body(object: &Map<String, Value>) -> bool {
 struct Parser {
     errors: Vec<Error>,
     max_depth: usize,
+    validation: Validation,
 }
 
 /// Where a rule sits, which decides whether `except` is allowed there.
@@ -127,7 +128,11 @@ impl Parser {
                     other => self.wrong_type("metadata", "an object", other, &at),
                 },
                 // Present in documents read from the security index; ignored there too.
-                "doc_type" | "type" => {}
+                "doc_type" | "type" => {
+                    if !value.is_string() {
+                        self.wrong_type(key, "a string", value, &at);
+                    }
+                }
                 other => self.error(ErrorKind::UnknownKey(other.to_owned()), &at),
             }
         }
@@ -173,6 +178,10 @@ impl Parser {
                 for (i, item) in items.iter().enumerate() {
                     match item {
                         Value::String(s) => roles.push(s.clone()),
+                        // Elasticsearch reads each element as text, so `7` and
+                        // `true` are the roles "7" and "true".
+                        Value::Number(n) => roles.push(n.to_string()),
+                        Value::Bool(b) => roles.push(b.to_string()),
                         other => self.wrong_type("roles", "an array of strings", other, &at.index(i)),
                     }
                 }
@@ -238,69 +247,18 @@ impl Parser {
 
     /// A script is an object, or a string that contains one as JSON text
     /// (Elasticsearch stores templates that way).
+    ///
+    /// Elasticsearch keeps the script of a stored mapping as it was written
+    /// and parses it only when it runs, so with stored validation a script
+    /// that does not parse becomes [`Script::Invalid`] instead of an error.
     fn script(&mut self, value: &Value, at: &Location) -> Option<Script> {
-        let parsed;
-        let object = match value {
-            Value::Object(object) => object,
-            Value::String(text) => match strict_json(text) {
-                Ok(Value::Object(object)) => {
-                    parsed = object;
-                    &parsed
-                }
-                _ => {
-                    let message = format!(
-                        "the template string `{text}` is not a JSON script object such as {{\"source\": \"...\"}}"
-                    );
-                    self.error(ErrorKind::Template(message), at);
-                    return None;
-                }
-            },
-            other => {
-                self.wrong_type("template", "an object", other, at);
-                return None;
-            }
-        };
-        let mut source = None;
-        let mut id = None;
-        let mut params = Map::new();
-        let mut options = Vec::new();
-        for (key, value) in object {
-            let at = at.key(key);
-            match (key.as_str(), value) {
-                ("source" | "inline", Value::String(s)) => source = Some(s.clone()),
-                // Elasticsearch turns an object source of a mustache script into its JSON text.
-                ("source" | "inline", Value::Object(_)) => source = Some(value.to_string()),
-                ("id", Value::String(s)) => id = Some(s.clone()),
-                ("lang", Value::String(lang)) => {
-                    if lang != "mustache" {
-                        self.error(ErrorKind::ScriptLanguage(lang.clone()), &at);
-                    }
-                }
-                ("params", Value::Object(p)) => params = p.clone(),
-                ("options", Value::Object(o)) => {
-                    for (k, v) in o {
-                        match v {
-                            Value::String(v) => options.push((k.clone(), v.clone())),
-                            other => self.wrong_type(k, "a string", other, &at.key(k)),
-                        }
-                    }
-                }
-                ("source" | "inline" | "id" | "lang" | "params" | "options", other) => {
-                    let expected = if matches!(key.as_str(), "params" | "options") { "an object" } else { "a string" };
-                    self.wrong_type(key, expected, other, &at);
-                }
-                (other, _) => self.error(ErrorKind::UnknownKey(other.to_owned()), &at),
-            }
-        }
-        match (source, id) {
-            (Some(source), None) => Some(Script::Inline { source, params, options }),
-            (None, Some(id)) => Some(Script::Stored { id }),
-            (Some(_), Some(_)) => {
-                self.error(ErrorKind::Template("a script has either `source` or `id`, not both".into()), at);
-                None
-            }
-            (None, None) => {
-                self.error(ErrorKind::MissingKey("source"), at);
+        let mut problems = Vec::new();
+        let script = script(value, at, &mut problems);
+        match (problems.first(), self.validation) {
+            (None, _) => script,
+            (Some(first), Validation::Stored) => Some(Script::Invalid { reason: first.kind().to_string() }),
+            (Some(_), Validation::Request) => {
+                self.errors.extend(problems);
                 None
             }
         }
@@ -407,6 +365,75 @@ impl Parser {
             }
         };
         Some(FieldValue { kind, location: at.clone() })
+    }
+}
+
+fn script(value: &Value, at: &Location, problems: &mut Vec<Error>) -> Option<Script> {
+    let wrong_type = |what: &str, expected: &'static str, found: &Value, at: &Location| {
+        let kind = ErrorKind::WrongType { what: what.to_owned(), expected, found: describe(found) };
+        Error::new(kind, at.clone())
+    };
+    let parsed;
+    let object = match value {
+        Value::Object(object) => object,
+        Value::String(text) => match strict_json(text) {
+            Ok(Value::Object(object)) => {
+                parsed = object;
+                &parsed
+            }
+            _ => {
+                let message =
+                    format!("the template string `{text}` is not a JSON script object such as {{\"source\": \"...\"}}");
+                problems.push(Error::new(ErrorKind::Template(message), at.clone()));
+                return None;
+            }
+        },
+        other => {
+            problems.push(wrong_type("template", "an object", other, at));
+            return None;
+        }
+    };
+    let mut source = None;
+    let mut id = None;
+    let mut params = Map::new();
+    let mut options = Vec::new();
+    for (key, value) in object {
+        let at = at.key(key);
+        match (key.as_str(), value) {
+            ("source" | "inline", Value::String(s)) => source = Some(s.clone()),
+            // Elasticsearch turns an object source of a mustache script into its JSON text.
+            ("source" | "inline", Value::Object(_)) => source = Some(value.to_string()),
+            ("id", Value::String(s)) => id = Some(s.clone()),
+            // Role templates always run as mustache, whatever `lang` says.
+            ("lang", Value::String(_)) => {}
+            ("params", Value::Object(p)) => params = p.clone(),
+            ("options", Value::Object(o)) => {
+                for (k, v) in o {
+                    match v {
+                        Value::String(v) => options.push((k.clone(), v.clone())),
+                        other => problems.push(wrong_type(k, "a string", other, &at.key(k))),
+                    }
+                }
+            }
+            ("source" | "inline" | "id" | "lang" | "params" | "options", other) => {
+                let expected = if matches!(key.as_str(), "params" | "options") { "an object" } else { "a string" };
+                problems.push(wrong_type(key, expected, other, &at));
+            }
+            (other, _) => problems.push(Error::new(ErrorKind::UnknownKey(other.to_owned()), at)),
+        }
+    }
+    match (source, id) {
+        (Some(source), None) => Some(Script::Inline { source, params, options }),
+        (None, Some(id)) => Some(Script::Stored { id }),
+        (Some(_), Some(_)) => {
+            let message = "a script has either `source` or `id`, not both".to_owned();
+            problems.push(Error::new(ErrorKind::Template(message), at.clone()));
+            None
+        }
+        (None, None) => {
+            problems.push(Error::new(ErrorKind::MissingKey("source"), at.clone()));
+            None
+        }
     }
 }
 

@@ -22,7 +22,7 @@ use crate::error::{Error, ErrorKind, Errors, Location};
 use crate::ir::{Expr, PredId};
 use crate::matcher::{Field, Matcher};
 use crate::reference::Resolution;
-use crate::rules::{Cond, ResolveError, RoleTemplate, RuleSet};
+use crate::rules::{Cond, NumberGuard, ResolveError, RoleTemplate, RuleSet};
 use crate::user::Model;
 use codegen::Inst;
 use index::FieldIndex;
@@ -86,6 +86,7 @@ pub struct Program {
     mapping_roles: Vec<RoleId>,
     /// Mappings that never apply, for the listing: (name, why).
     inert: Vec<(Box<str>, &'static str)>,
+    numbers: NumberGuard,
 }
 
 #[derive(Debug)]
@@ -158,6 +159,9 @@ impl Program {
         let mut role_ids: FxHashMap<Box<str>, RoleId> = FxHashMap::default();
         let mut role_names = Vec::new();
         let mut mapping_roles = Vec::new();
+        // By role id: the last mapping (plus one) that granted it, to drop
+        // a role listed twice in one mapping.
+        let mut granted_by: Vec<usize> = Vec::new();
         let mut anchored: Vec<(PredId, MappingId)> = Vec::new();
         let mut always = Vec::new();
         for (i, (rule, expr)) in exprs.iter().enumerate() {
@@ -170,9 +174,11 @@ impl Program {
                 let next = RoleId(to_u32(role_names.len())?);
                 let role = *role_ids.entry(role.clone()).or_insert_with(|| {
                     role_names.push(role.clone());
+                    granted_by.push(0);
                     next
                 });
-                if !mapping_roles[roles_start..].contains(&role) {
+                if granted_by[role.0 as usize] != i + 1 {
+                    granted_by[role.0 as usize] = i + 1;
                     mapping_roles.push(role);
                 }
             }
@@ -250,6 +256,7 @@ impl Program {
             role_names,
             mapping_roles,
             inert: c.inert,
+            numbers: rules.numbers.clone(),
         })
     }
 
@@ -266,9 +273,11 @@ impl Program {
     /// Resolves the roles of a user.
     ///
     /// Fails only as Elasticsearch does (spec §3.6): when a role template of
-    /// a matching mapping does not render to role names. (A user whose model
-    /// cannot be built fails earlier, in [`Model::new`].)
+    /// a matching mapping does not render to role names, or when an integer
+    /// rule meets a metadata integer past the 64-bit range. (A user whose
+    /// model cannot be built fails earlier, in [`Model::new`].)
     pub fn evaluate<'p>(&'p self, model: &Model, scratch: &mut Scratch) -> Result<Roles<'p>, ResolveError> {
+        self.numbers.check(model)?;
         scratch.prepare(self.predicates.len(), self.mappings.len(), self.role_names.len());
         self.find_predicates(model, scratch);
         // Candidates: mappings anchored on a true predicate, then the rest.

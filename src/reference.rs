@@ -44,6 +44,7 @@ impl<'a> Reference<'a> {
     /// The roles of a user: the union of the roles of every enabled mapping
     /// whose rule matches, templates rendered.
     pub fn resolve(&self, model: &Model) -> Result<Resolution, ResolveError> {
+        self.rules.numbers.check(model)?;
         let mut roles = BTreeSet::new();
         let mut mappings = BTreeSet::new();
         let mut scope = None;

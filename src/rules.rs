@@ -6,6 +6,7 @@ use crate::ast::{self, ExprKind, MappingSet, Script};
 use crate::error::{Error, ErrorKind, Errors, Location};
 use crate::matcher::{Field, Matcher};
 use crate::template::{Escape, Format, Template, roles_from_rendered};
+use crate::user::{Meta, Model};
 use crate::{Options, Validation};
 use rustc_hash::FxHashSet;
 use serde_json::{Map, Value};
@@ -29,6 +30,46 @@ const OPERATOR_SUFFIX: &str = "-read-only-operator-mapping";
 pub struct RuleSet {
     pub(crate) rules: Vec<Rule>,
     skipped: Vec<Error>,
+    pub(crate) numbers: NumberGuard,
+}
+
+/// Metadata keys that an enabled mapping tests against an integer, each
+/// with the first such mapping.
+///
+/// Elasticsearch compares a metadata integer past the 64-bit range with an
+/// integer rule by throwing, which fails the user's resolution; when it
+/// throws depends on its evaluation order. Both engines fail closed instead:
+/// the resolution fails whenever such a number sits under a key that an
+/// enabled mapping tests against an integer.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NumberGuard(Vec<(Box<str>, Box<str>)>);
+
+impl NumberGuard {
+    fn new(rules: &[Rule]) -> Self {
+        let mut guard: Vec<(Box<str>, Box<str>)> = Vec::new();
+        for rule in rules.iter().filter(|r| r.enabled) {
+            let mut keys = Vec::new();
+            integer_tested_keys(&rule.cond, &mut keys);
+            for key in keys {
+                if !guard.iter().any(|(k, _)| **k == *key) {
+                    guard.push((key.into(), rule.name.clone()));
+                }
+            }
+        }
+        Self(guard)
+    }
+
+    pub(crate) fn check(&self, model: &Model) -> Result<(), ResolveError> {
+        for (key, mapping) in &self.0 {
+            if let Some(n) = model.metadata(key).and_then(Meta::big_number) {
+                let message = format!(
+                    "metadata `{key}` holds `{n}`, which does not fit a 64-bit integer, and an integer rule tests it"
+                );
+                return Err(ResolveError { mapping: mapping.to_string(), message });
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -121,13 +162,13 @@ impl RuleSet {
                 errors.extend(checker.errors.into_iter().map(|e| e.in_mapping(&mapping.name)));
             }
         }
-        match options.validation {
-            Validation::Request => match Errors::from_vec(errors) {
-                Some(errors) => Err(errors),
-                None => Ok(Self { rules, skipped: Vec::new() }),
-            },
-            Validation::Stored => Ok(Self { rules, skipped: errors }),
-        }
+        let skipped = match (options.validation, Errors::from_vec(errors)) {
+            (Validation::Request, Some(errors)) => return Err(errors),
+            (Validation::Request, None) => Vec::new(),
+            (Validation::Stored, errors) => errors.map_or_else(Vec::new, |e| e.iter().cloned().collect()),
+        };
+        let numbers = NumberGuard::new(&rules);
+        Ok(Self { rules, skipped, numbers })
     }
 
     /// How many mappings there are, enabled or not.
@@ -149,6 +190,19 @@ impl RuleSet {
     /// left out. Empty otherwise.
     pub fn skipped(&self) -> &[Error] {
         &self.skipped
+    }
+}
+
+fn integer_tested_keys<'a>(cond: &'a Cond, out: &mut Vec<&'a str>) {
+    match cond {
+        Cond::Any(cs) | Cond::All(cs) => cs.iter().for_each(|c| integer_tested_keys(c, out)),
+        Cond::Not(c) => integer_tested_keys(c, out),
+        Cond::Field { field: Field::Metadata(key), matchers } => {
+            if matchers.iter().any(|m| matches!(m, Matcher::Int(_))) {
+                out.push(key);
+            }
+        }
+        Cond::Field { .. } => {}
     }
 }
 
@@ -231,18 +285,16 @@ impl Checker<'_> {
         let at = t.location.key("template");
         let compiled = match &t.script {
             Script::Stored { id } => Err(Error::new(ErrorKind::StoredScript(id.clone()), at)),
+            Script::Invalid { reason } => Err(Error::new(ErrorKind::Template(reason.clone()), at)),
             Script::Inline { source, options, .. } => {
                 let mut escape = Escape::Json;
                 let mut result = Ok(());
-                for (key, value) in options {
-                    match (key.as_str(), Escape::from_content_type(value)) {
-                        ("content_type", Some(e)) => escape = e,
-                        ("content_type", None) => {
+                // The mustache engine reads only `content_type`; other options are ignored.
+                for (key, value) in options.iter().filter(|(key, _)| key == "content_type") {
+                    match Escape::from_content_type(value) {
+                        Some(e) => escape = e,
+                        None => {
                             let message = format!("unsupported `content_type` option `{value}`");
-                            result = Err(Error::new(ErrorKind::Template(message), at.key("options").key(key)));
-                        }
-                        _ => {
-                            let message = format!("unsupported script option `{key}`");
                             result = Err(Error::new(ErrorKind::Template(message), at.key("options").key(key)));
                         }
                     }
@@ -257,7 +309,7 @@ impl Checker<'_> {
         };
         let params = match &t.script {
             Script::Inline { params, .. } => params.clone(),
-            Script::Stored { .. } => Map::new(),
+            Script::Stored { .. } | Script::Invalid { .. } => Map::new(),
         };
         match compiled {
             Ok(template) => Some(RoleTemplate { template: Ok(template), format: t.format, params }),

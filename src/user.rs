@@ -142,6 +142,8 @@ pub(crate) enum Meta {
     Bool(bool),
     Int(i64),
     Float(f64),
+    /// An integer past the 64-bit signed range.
+    Big(u64),
     Str(Box<str>),
     List(Vec<Meta>),
 }
@@ -149,6 +151,15 @@ pub(crate) enum Meta {
 impl Meta {
     /// Whether a `null` rule value matches: the value is null, or a list
     /// that holds a null somewhere (lists are any-of, nested lists recurse).
+    /// The first integer past the 64-bit range in this value, if any.
+    pub(crate) fn big_number(&self) -> Option<u64> {
+        match self {
+            Meta::Big(n) => Some(*n),
+            Meta::List(items) => items.iter().find_map(Meta::big_number),
+            _ => None,
+        }
+    }
+
     pub(crate) fn matches_null(&self) -> bool {
         match self {
             Meta::Null => true,
@@ -167,10 +178,9 @@ impl Meta {
                 } else if n.is_f64() {
                     Meta::Float(n.as_f64().unwrap_or(f64::NAN))
                 } else {
-                    // A u64 past i64::MAX: Elasticsearch holds a BigInteger that
-                    // its number comparison refuses (spec §2.3, §3.6).
-                    let message = format!("number `{n}` does not fit a 64-bit integer");
-                    return Err(UserError::new(pointer, message));
+                    // A u64 past i64::MAX: a BigInteger in Elasticsearch, which
+                    // only an integer rule on its key refuses (see `RuleSet`).
+                    Meta::Big(n.as_u64().unwrap_or(u64::MAX))
                 }
             }
             Value::String(s) => Meta::Str(s.as_str().into()),
@@ -200,6 +210,7 @@ impl Meta {
             Meta::Bool(b) => Value::Bool(*b),
             Meta::Int(i) => Value::from(*i),
             Meta::Float(f) => Value::from(*f),
+            Meta::Big(n) => Value::from(*n),
             Meta::Str(s) => Value::String(s.to_string()),
             Meta::List(items) => Value::Array(items.iter().map(Meta::to_json).collect()),
         }
@@ -249,8 +260,7 @@ pub struct Model {
 
 impl Model {
     /// Builds the model of `user`, or fails as Elasticsearch does for a user
-    /// whose metadata holds an object, or a number that is neither a 64-bit
-    /// integer nor a double.
+    /// whose metadata holds an object.
     pub fn new(user: &User) -> Result<Self, UserError> {
         let mut metadata = Vec::with_capacity(user.metadata.len());
         for (key, value) in &user.metadata {

@@ -175,3 +175,32 @@ proptest! {
         }
     }
 }
+
+/// Thousands of random mappings in one program, so that index tables,
+/// postings and anchors are shared between many mappings, against many users.
+#[test]
+fn program_agrees_with_reference_on_a_large_set() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    use rolemap::{Model, Program, Reference, RuleSet};
+
+    let mut runner = TestRunner::deterministic();
+    let mut sample = |strategy: &dyn Fn() -> BoxedStrategy<Value>| strategy().new_tree(&mut runner).unwrap().current();
+    let document: Map<String, Value> = (0..3000).map(|i| (format!("m{i}"), sample(&|| mapping().boxed()))).collect();
+    let mut options = Options::default();
+    options.validation = Validation::Stored;
+    let rules = RuleSet::from_json(&Value::Object(document).to_string(), "m", &options).unwrap();
+    assert!(rules.skipped().is_empty());
+    let program = Program::compile(&rules).unwrap();
+    let reference = Reference::new(&rules);
+    let mut matched = 0;
+    for _ in 0..300 {
+        let user = user().new_tree(&mut runner).unwrap().current();
+        let model = Model::new(&user).unwrap();
+        let expected = reference.resolve(&model).map_err(|e| e.to_string());
+        assert_eq!(program.resolve(&model).map_err(|e| e.to_string()), expected, "user {user:?}");
+        matched += expected.map_or(0, |r| r.mappings.len());
+    }
+    // The comparison means something only if users do match mappings.
+    assert!(matched > 300, "only {matched} matches");
+}

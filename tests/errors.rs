@@ -142,8 +142,8 @@ fn document_errors() {
             "role mapping `m`: unknown key `disabled` at `/m/disabled`",
         ),
         (
-            r#"{"m": {"enabled": true, "roles": ["r", 7], "rules": {"all": []}}}"#,
-            "role mapping `m`: `roles` must be an array of strings, found a number at `/m/roles/1`",
+            r#"{"m": {"enabled": true, "roles": ["r", null], "rules": {"all": []}}}"#,
+            "role mapping `m`: `roles` must be an array of strings, found null at `/m/roles/1`",
         ),
         (
             r#"{"m": {"enabled": true, "role_templates": [{"template": {"source": "x"}, "format": "yaml"}], "rules": {"all": []}}}"#,

@@ -202,3 +202,83 @@ fn scratch_is_reused_across_users_and_programs() {
         assert_eq!(roles, large_roles);
     }
 }
+
+#[test]
+fn role_names_may_be_written_as_numbers_or_booleans() {
+    // Elasticsearch reads each element of `roles` as text.
+    let mappings = json!({"m": {"enabled": true, "roles": ["a", 7, true], "rules": {"all": []}}}).to_string();
+    assert_eq!(
+        resolve_both(&mappings, &User::new("u", "r"), &Options::default()),
+        resolved(&["7", "a", "true"], &["m"])
+    );
+    let null_role = json!({"m": {"enabled": true, "roles": ["a", null], "rules": {"all": []}}}).to_string();
+    assert!(RuleSet::from_json(&null_role, "m", &Options::default()).is_err());
+}
+
+#[test]
+fn integers_past_64_bits_fail_only_where_an_integer_rule_tests_them() {
+    let mut user = User::new("u", "r");
+    user.metadata.insert("big".into(), json!(9_223_372_036_854_775_808u64));
+    user.metadata.insert("list".into(), json!(["x", 18_446_744_073_709_551_615u64]));
+    let strings = json!({"m": {"enabled": true, "roles": ["a"],
+        "rules": {"all": [{"field": {"metadata.big": "x"}}, {"field": {"metadata.other": 1}}]}}})
+    .to_string();
+    assert_eq!(resolve_both(&strings, &user, &Options::default()), resolved(&[], &[]));
+    let integer = json!({"m": {"enabled": true, "roles": ["a"], "rules": {"field": {"username": "u"}}},
+        "n": {"enabled": true, "roles": ["b"], "rules": {"field": {"metadata.list": 3}}}})
+    .to_string();
+    assert_eq!(resolve_both(&integer, &user, &Options::default()), Outcome::Failed);
+    // A disabled mapping is never evaluated, so it cannot fail anything.
+    let disabled = json!({"m": {"enabled": true, "roles": ["a"], "rules": {"field": {"username": "u"}}},
+        "n": {"enabled": false, "roles": ["b"], "rules": {"field": {"metadata.big": 3}}}})
+    .to_string();
+    assert_eq!(resolve_both(&disabled, &user, &Options::default()), resolved(&["a"], &["m"]));
+}
+
+#[test]
+fn scripts_run_as_mustache_whatever_their_lang_and_options() {
+    let mappings = json!({"m": {"enabled": true, "rules": {"all": []}, "role_templates": [
+        {"template": {"source": "x_{{username}}", "lang": "painless", "options": {"unknown": "y"}}}]}})
+    .to_string();
+    assert_eq!(resolve_both(&mappings, &User::new("u", "r"), &Options::default()), resolved(&["x_u"], &["m"]));
+    let bad_type = json!({"m": {"enabled": true, "rules": {"all": []}, "role_templates": [
+        {"template": {"source": "x", "options": {"content_type": "text/html"}}}]}})
+    .to_string();
+    assert!(RuleSet::from_json(&bad_type, "m", &Options::default()).is_err());
+}
+
+#[test]
+fn stored_templates_that_do_not_parse_fail_the_users_they_match() {
+    let mappings = json!({
+        "heroes": {"enabled": true, "role_templates": [{"template": "heroes"}], "rules": {"field": {"username": "bob"}}},
+        "unknown-key": {"enabled": true, "role_templates": [{"template": {"source": "x", "sauce": 1}}],
+            "rules": {"field": {"username": "eve"}}},
+        "plain": {"enabled": true, "roles": ["x"], "rules": {"all": []}}
+    })
+    .to_string();
+    let mut options = Options::default();
+    options.validation = Validation::Stored;
+    let rules = RuleSet::from_json(&mappings, "m", &options).unwrap();
+    assert_eq!(rules.len(), 3);
+    assert!(rules.skipped().is_empty());
+    assert_eq!(resolve_both(&mappings, &User::new("ann", "r"), &options), resolved(&["x"], &["plain"]));
+    assert_eq!(resolve_both(&mappings, &User::new("bob", "r"), &options), Outcome::Failed);
+    assert_eq!(resolve_both(&mappings, &User::new("eve", "r"), &options), Outcome::Failed);
+}
+
+#[test]
+fn stored_document_keys_are_checked() {
+    let mappings = json!({"m": {"enabled": true, "roles": ["x"], "rules": {"all": []}, "type": 5}}).to_string();
+    assert!(RuleSet::from_json(&mappings, "m", &Options::default()).is_err());
+    let mappings = json!({"m": {"enabled": true, "roles": ["x"], "rules": {"all": []}, "doc_type": "role-mapping"}});
+    assert!(RuleSet::from_json(&mappings.to_string(), "m", &Options::default()).is_ok());
+}
+
+#[test]
+fn groups_compare_with_java_equals_ignore_case() {
+    let mappings =
+        json!({"m": {"enabled": true, "roles": ["x"], "rules": {"field": {"groups": "istanbul"}}}}).to_string();
+    let mut user = User::new("u", "r");
+    user.groups = vec!["İstanbul".into()];
+    assert_eq!(resolve_both(&mappings, &user, &Options::default()), resolved(&["x"], &["m"]));
+}

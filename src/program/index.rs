@@ -126,7 +126,7 @@ impl FieldIndex {
     /// A metadata value (spec §2.3). `null` is handled by the null checks.
     pub(super) fn match_meta(&self, value: &Meta, scratch: &mut Scratch) {
         match value {
-            Meta::Null => {}
+            Meta::Null | Meta::Big(_) => {}
             Meta::Bool(b) => set_all(&mut scratch.truth, Some(&self.bools[usize::from(*b)])),
             Meta::Int(i) => set_all(&mut scratch.truth, self.ints.get(i)),
             Meta::Float(f) => {
