@@ -4,7 +4,7 @@
 //! Equality ignores locations, so two front ends (JSON today, the text form
 //! later) can be compared node for node. Semantic checks (patterns, templates,
 //! empty values, roles) are not made here but when the tree is lowered
-//! ([`crate::ir`]), so that every front end gets the same checks and messages.
+//! (in `RuleSet::new`), so that every front end gets the same checks and messages.
 
 use crate::error::Location;
 use crate::template::Format;

@@ -132,7 +132,7 @@ pub enum ErrorKind {
     #[error("invalid JSON: {0}")]
     Json(String),
     /// An object has the same key twice, e.g. `{"enabled": true, "enabled": false}`.
-    /// ES: "Duplicate field".
+    /// ES: `Duplicate field`.
     #[error("duplicate key `{0}`")]
     DuplicateKey(String),
     /// A value has the wrong JSON type, e.g. `"enabled": 1`.
@@ -146,40 +146,40 @@ pub enum ErrorKind {
         found: &'static str,
     },
     /// A required key is missing, e.g. a mapping without `enabled`.
-    /// ES: "failed to parse role-mapping [x]. missing field [enabled]".
+    /// ES: `failed to parse role-mapping [x]. missing field [enabled]`.
     #[error("missing key `{0}`")]
     MissingKey(&'static str),
     /// A key that the mapping document or template does not have, e.g. `"disabled"`.
     #[error("unknown key `{0}`")]
     UnknownKey(String),
     /// A rule object with a key other than `all`, `any`, `field`, `except`.
-    /// ES: "field [foo] is not recognised in object [any]".
+    /// ES: `field [foo] is not recognised in object [any]`.
     #[error("unknown rule `{0}`; a rule is one of `all`, `any`, `field`, `except`")]
     UnknownRule(String),
-    /// A rule object with no key: `{}`. ES: "object [rules] does not contain any fields".
+    /// A rule object with no key: `{}`. ES: `object [rules] does not contain any fields`.
     #[error("empty rule object; a rule is one of `all`, `any`, `field`, `except`")]
     EmptyRule,
-    /// A rule object with two keys. ES: "object [rules] contains multiple fields".
+    /// A rule object with two keys. ES: `object [rules] contains multiple fields`.
     #[error("rule object has more than one key (`{0}` and `{1}`)")]
     MultipleRuleKeys(String, String),
     /// `except` somewhere other than directly inside an `all` array.
-    /// ES: "field [except] is not allowed within [any]".
+    /// ES: `field [except] is not allowed within [any]`.
     #[error("`except` is only allowed as an element of an `all` array, not {0}")]
     MisplacedExcept(&'static str),
-    /// `field: {}`. ES: "object [field] does not contain any fields".
+    /// `field: {}`. ES: `object [field] does not contain any fields`.
     #[error("`field` needs exactly one field name, found none")]
     EmptyField,
-    /// `field` with two members. ES: "object [field] contains multiple fields".
+    /// `field` with two members. ES: `object [field] contains multiple fields`.
     #[error("`field` needs exactly one field name, found `{0}` and `{1}`")]
     MultipleFields(String, String),
-    /// `field: {"": "x"}`. ES: "null or empty field name".
+    /// `field: {"": "x"}`. ES: `null or empty field name`.
     #[error("the field name is empty")]
     EmptyFieldName,
-    /// `field: {"username": []}`. ES: "null or empty values".
+    /// `field: {"username": []}`. ES: `null or empty values`.
     #[error("field `{0}` has an empty list of values")]
     EmptyValues(String),
     /// A field value that is an object, or a list inside a list.
-    /// ES: "expected a field value but found [START_OBJECT] instead".
+    /// ES: `expected a field value but found [START_OBJECT] instead`.
     #[error("a field value must be a string, number, boolean or null, found {0}")]
     BadFieldValue(&'static str),
     /// A number outside the signed 64-bit range. ES: Jackson's long overflow.
@@ -197,18 +197,18 @@ pub enum ErrorKind {
     #[error("rules are nested deeper than the limit of {0}")]
     TooDeep(usize),
     /// A mapping with neither `roles` nor `role_templates`.
-    /// ES: "missing field [roles]" / "role-mapping roles or role-templates are missing".
+    /// ES: `missing field [roles]` / `role-mapping roles or role-templates are missing`.
     #[error("the mapping grants nothing: `roles` and `role_templates` are both missing or empty")]
     NoRoles,
     /// A mapping with both `roles` and `role_templates`.
-    /// ES: "role-mapping cannot have both roles and role-templates".
+    /// ES: `role-mapping cannot have both roles and role-templates`.
     #[error("a mapping cannot have both `roles` and `role_templates`")]
     RolesAndTemplates,
-    /// A top-level metadata key starting with `_`. ES: "metadata keys may not start with [_]".
+    /// A top-level metadata key starting with `_`. ES: `metadata keys may not start with [_]`.
     #[error("metadata key `{0}` starts with `_`, which is reserved")]
     ReservedMetadataKey(String),
     /// A role template whose `format` is not `string` or `json`.
-    /// ES: "Invalid format [x] expected one of [json,string]".
+    /// ES: `Invalid format [x] expected one of [json,string]`.
     #[error("invalid template format `{0}`, expected `string` or `json`")]
     BadFormat(String),
     /// A role template that does not parse or does not render.
