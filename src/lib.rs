@@ -4,6 +4,7 @@ pub mod ast;
 pub mod dn;
 mod error;
 mod ir;
+pub mod jwt;
 mod matcher;
 pub mod parse;
 mod pattern;

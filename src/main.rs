@@ -1,10 +1,13 @@
-//! The `rolemap` command: check, evaluate and inspect Elasticsearch role mappings.
+//! The `rolemap` command: check, evaluate and inspect Elasticsearch role
+//! mappings, and authenticate JWTs with Elasticsearch's JWT realm settings.
 
 use clap::{Parser, Subcommand};
+use rolemap::jwt::{Realms, settings};
 use rolemap::{Model, Options, Program, RuleSet, User, Validation};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Elasticsearch role mappings, compiled.
 #[derive(Debug, Parser)]
@@ -34,6 +37,39 @@ enum Command {
         /// The user file: `{"username", "dn", "groups", "realm": {"name"}, "metadata"}` (`-` for standard input).
         #[arg(long)]
         user: PathBuf,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Authenticate a request with JWT realms and map the user to roles: prints
+    /// `{"realm", "principal", "groups", "dn", "email", "full_name", "metadata", "roles"}`.
+    /// Exits 1 when the token is rejected (printing `{"error": {"realm", "stage", "reason"}}`),
+    /// 2 on invalid configuration, mappings or usage.
+    #[command(group = clap::ArgGroup::new("request").required(true).multiple(true).args(["token", "token_file", "header"]))]
+    Auth {
+        /// Realm settings, as in `elasticsearch.yml` (`xpack.security.authc.realms.jwt.<name>.*`).
+        #[arg(long)]
+        realms: PathBuf,
+        /// Secure settings (`hmac_key`, `hmac_jwkset`, `client_authentication.shared_secret`) in the same key format.
+        #[arg(long)]
+        secrets: Option<PathBuf>,
+        /// The role mappings the user is mapped with.
+        #[arg(long)]
+        mappings: PathBuf,
+        /// The JWT, sent as `Authorization: Bearer <JWT>`.
+        #[arg(long, conflicts_with = "token_file")]
+        token: Option<String>,
+        /// A file holding the JWT, sent as `Authorization: Bearer <JWT>`.
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+        /// A request header, `Name: value` (repeatable).
+        #[arg(short = 'H', long = "header")]
+        header: Vec<String>,
+        /// Sends `ES-Client-Authentication: SharedSecret <S>`.
+        #[arg(long)]
+        client_secret: Option<String>,
+        /// The time to validate at, in seconds since the epoch (default: now).
+        #[arg(long, allow_hyphen_values = true)]
+        now: Option<i64>,
         #[command(flatten)]
         load: LoadArgs,
     },
@@ -74,6 +110,10 @@ fn main() -> ExitCode {
         Command::Check { files, load } => check(&files, &load.options()),
         Command::Eval { mappings, user, load } => eval(&mappings, &user, &load.options()),
         Command::Disasm { mappings, load } => disasm(&mappings, &load.options()),
+        Command::Auth { realms, secrets, mappings, token, token_file, header, client_secret, now, load } => {
+            let request = AuthRequest { token, token_file, header, client_secret, now };
+            auth(&realms, secrets.as_deref(), &mappings, &request, &load.options())
+        }
     }
 }
 
@@ -167,4 +207,96 @@ fn disasm(mappings: &Path, options: &Options) -> ExitCode {
 fn fail(message: &str, code: u8) -> ExitCode {
     eprintln!("{message}");
     ExitCode::from(code)
+}
+
+struct AuthRequest {
+    token: Option<String>,
+    token_file: Option<PathBuf>,
+    header: Vec<String>,
+    client_secret: Option<String>,
+    now: Option<i64>,
+}
+
+fn auth(realms: &Path, secrets: Option<&Path>, mappings: &Path, request: &AuthRequest, options: &Options) -> ExitCode {
+    let program = match load(mappings, options).and_then(|rules| compile(&rules)) {
+        Ok(program) => std::sync::Arc::new(program),
+        Err(message) => return fail(&message, INVALID),
+    };
+    let settings = read(realms).and_then(|yaml| {
+        let secrets = secrets.map(read).transpose()?;
+        let base = realms.parent().unwrap_or(Path::new("."));
+        settings::parse_yaml(&yaml, secrets.as_deref(), base)
+            .map_err(|e| e.iter().map(|e| format!("{}: error: {e}", realms.display())).collect::<Vec<_>>().join("\n"))
+    });
+    let settings = match settings {
+        Ok(settings) => settings,
+        Err(message) => return fail(&message, INVALID),
+    };
+    for warning in &settings.warnings {
+        eprintln!("{}: warning: {warning}", realms.display());
+    }
+    let chain = match Realms::new(&settings.realms, program) {
+        Ok(chain) => chain,
+        Err(e) => return fail(&format!("{}: error: {e}", realms.display()), INVALID),
+    };
+    let mut headers: Vec<(String, String)> = Vec::new();
+    let token = match (&request.token, &request.token_file) {
+        (Some(token), _) => Some(token.trim().to_owned()),
+        (None, Some(path)) => match read(path) {
+            Ok(text) => Some(text.trim().to_owned()),
+            Err(message) => return fail(&message, INVALID),
+        },
+        (None, None) => None,
+    };
+    if let Some(token) = token {
+        headers.push(("Authorization".into(), format!("Bearer {token}")));
+    }
+    for line in &request.header {
+        match line.split_once(':') {
+            Some((name, value)) if !name.trim().is_empty() => {
+                headers.push((name.trim().to_owned(), value.trim_start().to_owned()));
+            }
+            _ => return fail(&format!("invalid header `{line}`: expected `Name: value`"), INVALID),
+        }
+    }
+    if let Some(secret) = &request.client_secret {
+        headers.push(("ES-Client-Authentication".into(), format!("SharedSecret {secret}")));
+    }
+    let now = match request.now {
+        Some(secs) if secs >= 0 => UNIX_EPOCH + Duration::from_secs(secs.unsigned_abs()),
+        Some(secs) => UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs()),
+        None => SystemTime::now(),
+    };
+    match chain.authenticate(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())), now) {
+        Ok(user) => {
+            let mut groups = user.groups.clone();
+            groups.sort_unstable();
+            groups.dedup();
+            let metadata: std::collections::BTreeMap<_, _> = user.metadata.iter().collect();
+            let out = serde_json::json!({
+                "realm": user.realm,
+                "principal": user.principal,
+                "groups": groups,
+                "dn": user.dn,
+                "email": user.email,
+                "full_name": user.full_name,
+                "metadata": metadata,
+                "roles": user.roles,
+            });
+            println!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(rejection) => {
+            let out = serde_json::json!({"error": {
+                "realm": rejection.realm(),
+                "stage": rejection.stage().as_str(),
+                "reason": rejection.reason(),
+            }});
+            println!("{out}");
+            for other in rejection.others() {
+                eprintln!("also rejected: {other}");
+            }
+            ExitCode::from(1)
+        }
+    }
 }

@@ -99,6 +99,15 @@ impl Pattern {
         if !is_regex && !s.contains('*') {
             return Ok(None);
         }
+        Self::automaton(s).map(Some)
+    }
+
+    /// Compiles `s` as Elasticsearch's `Automatons.pattern` does, for
+    /// settings whose every value is a pattern (the JWT realm's
+    /// `allowed_subject_patterns`): `/…/` is a regular expression, anything
+    /// else a wildcard, even without `*` (so `?` and `\` are special).
+    pub fn automaton(s: &str) -> Result<Pattern, PatternError> {
+        let is_regex = s.len() > 1 && s.starts_with('/') && s.ends_with('/');
         if s.len() > MAX_PATTERN_LEN {
             let kind = PatternErrorKind::TooLong { len: s.len(), max: MAX_PATTERN_LEN };
             return Err(PatternError::new(kind, None));
@@ -114,7 +123,7 @@ impl Pattern {
         } else {
             Matcher::Wildcard(Wildcard::new(s))
         };
-        Ok(Some(Pattern { source: s.into(), matcher }))
+        Ok(Pattern { source: s.into(), matcher })
     }
 
     /// Whether the whole of `s` matches.

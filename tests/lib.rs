@@ -7,4 +7,5 @@ mod cli;
 mod conformance;
 mod differential;
 mod errors;
+mod jwt;
 mod library;

@@ -1,0 +1,118 @@
+//! The JWT stage: Elasticsearch's `jwt` realm.
+//!
+//! A bearer token goes through the realms of a [`Realms`] chain in `order`.
+//! Each realm checks client authentication, then the header and claims in
+//! Elasticsearch's order (`typ`, `iss`, `sub`, `aud`, `alg`, time claims,
+//! required claims), then the signature, and turns the claims into a user
+//! (principal, groups, dn, mail, name, `jwt_claim_*` metadata) whose roles
+//! the compiled role mappings decide.
+//!
+//! ```no_run
+//! use rolemap::jwt::{Realms, settings};
+//! use rolemap::Program;
+//! use std::sync::Arc;
+//! use std::time::SystemTime;
+//!
+//! let yaml = std::fs::read_to_string("examples/jwt/realms.yml")?;
+//! let secrets = std::fs::read_to_string("examples/jwt/secrets.yml")?;
+//! let settings = settings::parse_yaml(&yaml, Some(&secrets), "examples/jwt".as_ref())?;
+//! let program = Arc::new(Program::from_json(&std::fs::read_to_string("examples/jwt/mappings.json")?)?);
+//! let realms = Realms::new(&settings.realms, program)?;
+//! let token = std::fs::read_to_string("examples/jwt/jwt1.token")?;
+//! let bearer = format!("Bearer {}", token.trim());
+//! let user = realms.authenticate([("Authorization", bearer.as_str())], SystemTime::now());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod keys;
+mod realm;
+pub mod settings;
+mod token;
+
+pub use realm::{AuthenticatedUser, Realm, Realms, Rejection, Stage};
+pub use token::{MAX_TOKEN_LEN, NotAToken, Token};
+
+use crate::Program;
+use keys::{Algorithm, JwkSet};
+use settings::{JwkSetLocation, RealmSettings};
+use std::fmt;
+use std::sync::Arc;
+
+/// A realm that cannot be built: its keys cannot be read or its settings
+/// do not hold together. Never holds a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    realm: String,
+    message: String,
+}
+
+impl ConfigError {
+    /// The realm's name.
+    pub fn realm(&self) -> &str {
+        &self.realm
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "realm `{}`: {}", self.realm, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Realms {
+    /// Builds the enabled realms of `settings` (reading their key files) and
+    /// chains them in `order` with the role mappings of `program`.
+    pub fn new(settings: &[RealmSettings], program: Arc<Program>) -> Result<Realms, ConfigError> {
+        let mut realms = Vec::new();
+        let mut warnings = Vec::new();
+        for s in settings.iter().filter(|s| s.enabled) {
+            let error = |message: String| ConfigError { realm: s.name.clone(), message };
+            let prefix = format!("xpack.security.authc.realms.jwt.{}", s.name);
+            // Each key family is filtered by the algorithms of its own family.
+            let (hmac_algs, pkc_algs): (Vec<Algorithm>, Vec<Algorithm>) =
+                s.allowed_signature_algorithms.iter().partition(|a| a.is_hmac());
+            let hmac_keys = match (&s.hmac_key, &s.hmac_jwkset) {
+                (Some(key), _) => Some(JwkSet::from(vec![keys::hmac_key(key.expose())])),
+                (None, Some(set)) => Some(
+                    keys::parse_jwk_set(set.expose())
+                        .map_err(|e| error(format!("JWKSet parse failed for setting `{prefix}.hmac_jwkset`: {e}")))?,
+                ),
+                (None, None) => None,
+            };
+            let pkc_keys = match &s.pkc_jwkset_path {
+                None => None,
+                Some(JwkSetLocation::File(path)) => {
+                    let shown = path.display();
+                    let text = std::fs::read_to_string(path).map_err(|e| {
+                        error(format!(
+                            "failed to read contents for setting `{prefix}.pkc_jwkset_path` value `{shown}`: {e}"
+                        ))
+                    })?;
+                    Some(keys::parse_jwk_set(&text).map_err(|e| {
+                        error(format!(
+                            "JWKSet parse failed for setting `{prefix}.pkc_jwkset_path` value `{shown}`: {e}"
+                        ))
+                    })?)
+                }
+                Some(JwkSetLocation::Url(url)) => {
+                    return Err(error(format!(
+                        "`{prefix}.pkc_jwkset_path` is the URL `{url}`: fetching JWK sets over HTTPS is not available yet; use a file"
+                    )));
+                }
+            };
+            let hmac_keys = hmac_keys.map(|set| set.filter(&hmac_algs).into_keys());
+            let pkc_keys = pkc_keys.map(|set| set.filter(&pkc_algs).into_keys());
+            if hmac_keys.as_ref().is_none_or(Vec::is_empty) && pkc_keys.as_ref().is_none_or(Vec::is_empty) {
+                // Current Elasticsearch only warns; every token then fails at the signature.
+                warnings.push(format!(
+                    "realm `{}`: no available JWK and algorithm for HMAC or PKC; authentication is expected to fail until this is fixed",
+                    s.name
+                ));
+            }
+            realms.push(Realm::new(s, hmac_keys, pkc_keys).map_err(error)?);
+        }
+        Ok(Realms::from_parts(realms, program, warnings))
+    }
+}

@@ -1,0 +1,735 @@
+//! A JWT realm and the chain of realms: the validation pipeline of
+//! Elasticsearch's `JwtRealm` and `JwtAuthenticator`, in its order (spec §2),
+//! then claims to user (§3) and role mapping.
+
+use super::keys::{Algorithm, Jwk, SignatureFailure, verify_signature};
+use super::settings::{ClientAuthType, RealmSettings, TokenType};
+use super::token::{Token, seconds};
+use crate::pattern::Pattern;
+use crate::{Model, Program, Scratch, User};
+use regex::Regex;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+use subtle::ConstantTimeEq;
+
+/// Where in the pipeline a token was rejected. The names are those of the
+/// conformance vectors (`"<stage>: gist"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Stage {
+    /// The request itself is malformed (an empty client secret).
+    Request,
+    /// No realm could read the token: no `Bearer` JWT, or not a signed JWT.
+    NotHandled,
+    /// Client authentication (`ES-Client-Authentication`) failed.
+    ClientAuth,
+    /// The `typ` header.
+    Typ,
+    /// The `iss` claim.
+    Iss,
+    /// The `sub` claim (or its fallback).
+    Sub,
+    /// The `aud` claim (or its fallback).
+    Aud,
+    /// The `alg` header.
+    Alg,
+    /// The `iat` claim.
+    Iat,
+    /// The `exp` claim.
+    Exp,
+    /// The `nbf` claim.
+    Nbf,
+    /// The `auth_time` claim.
+    AuthTime,
+    /// A `required_claims.*` setting.
+    RequiredClaims,
+    /// The signature, or the keys to check it.
+    Signature,
+    /// No principal could be taken from the claims.
+    Principal,
+    /// The groups claim.
+    Groups,
+    /// The dn claim.
+    Dn,
+    /// The mail claim.
+    Mail,
+    /// The name claim.
+    Name,
+    /// Delegated authorization (`authorization_realms`) found no user.
+    AuthorizationRealms,
+    /// Role mapping failed for the user (spec role-mapping §3.6).
+    RoleMapping,
+}
+
+impl Stage {
+    /// The stage's name: `typ`, `iss`, `sub`, `signature`, `client_auth`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Request => "request",
+            Stage::NotHandled => "not_handled",
+            Stage::ClientAuth => "client_auth",
+            Stage::Typ => "typ",
+            Stage::Iss => "iss",
+            Stage::Sub => "sub",
+            Stage::Aud => "aud",
+            Stage::Alg => "alg",
+            Stage::Iat => "iat",
+            Stage::Exp => "exp",
+            Stage::Nbf => "nbf",
+            Stage::AuthTime => "auth_time",
+            Stage::RequiredClaims => "required_claims",
+            Stage::Signature => "signature",
+            Stage::Principal => "principal",
+            Stage::Groups => "groups",
+            Stage::Dn => "dn",
+            Stage::Mail => "mail",
+            Stage::Name => "name",
+            Stage::AuthorizationRealms => "authorization_realms",
+            Stage::RoleMapping => "role_mapping",
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a request was not authenticated: the first realm's reason (in
+/// `order`), with every other realm's in [`Rejection::others`]. Never holds
+/// a secret or a token signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    realm: Option<String>,
+    stage: Stage,
+    reason: String,
+    others: Vec<Rejection>,
+}
+
+impl Rejection {
+    fn new(realm: Option<&str>, stage: Stage, reason: impl Into<String>) -> Self {
+        Self { realm: realm.map(str::to_owned), stage, reason: reason.into(), others: Vec::new() }
+    }
+
+    /// The realm that rejected the token; `None` for a request no realm read.
+    pub fn realm(&self) -> Option<&str> {
+        self.realm.as_deref()
+    }
+
+    /// The pipeline stage.
+    pub fn stage(&self) -> Stage {
+        self.stage
+    }
+
+    /// What was wrong.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// The rejections of the realms tried after the first.
+    pub fn others(&self) -> &[Rejection] {
+        &self.others
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.realm {
+            Some(realm) => write!(f, "realm `{realm}` rejected the token at `{}`: {}", self.stage, self.reason),
+            None => write!(f, "{}: {}", self.stage, self.reason),
+        }
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+/// A user a realm authenticated, with the roles role mapping granted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthenticatedUser {
+    /// The realm's name.
+    pub realm: String,
+    /// The principal (the user's name).
+    pub principal: String,
+    /// The groups (used for role mapping).
+    pub groups: Vec<String>,
+    /// The distinguished name, when the realm reads one.
+    pub dn: Option<String>,
+    /// The email address (`claims.mail`).
+    pub email: Option<String>,
+    /// The full name (`claims.name`).
+    pub full_name: Option<String>,
+    /// `jwt_token_type` and, with `populate_user_metadata`, `jwt_claim_*`.
+    pub metadata: Map<String, Value>,
+    /// The granted roles, sorted.
+    pub roles: Vec<String>,
+}
+
+/// One claim setting (`claims.x` with its optional `claim_patterns.x`).
+#[derive(Debug)]
+struct ClaimReader {
+    /// The full setting key, for messages.
+    setting: String,
+    claim: String,
+    pattern: Option<Regex>,
+}
+
+#[derive(Debug)]
+enum Subjects {
+    /// An ID-token realm with no subject settings: any string `sub`.
+    Any,
+    Allowed {
+        literals: Vec<String>,
+        patterns: Vec<Pattern>,
+    },
+}
+
+/// The shared secret, kept only as its SHA-256 so that comparing is constant
+/// time whatever the lengths.
+struct SharedSecret([u8; 32]);
+
+impl fmt::Debug for SharedSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SharedSecret(***)")
+    }
+}
+
+/// A configured JWT realm, ready to validate tokens.
+#[derive(Debug)]
+pub struct Realm {
+    name: String,
+    order: i64,
+    token_type: TokenType,
+    issuer: String,
+    audiences: Vec<String>,
+    subjects: Subjects,
+    fallback_sub: Option<String>,
+    fallback_aud: Option<String>,
+    required_claims: Vec<(String, Vec<String>)>,
+    algorithms: Vec<Algorithm>,
+    skew_ms: i64,
+    /// `None` when the family is not configured at all.
+    hmac_keys: Option<Vec<Jwk>>,
+    pkc_keys: Option<Vec<Jwk>>,
+    principal: ClaimReader,
+    groups: Option<ClaimReader>,
+    dn: Option<ClaimReader>,
+    mail: Option<ClaimReader>,
+    name_claim: Option<ClaimReader>,
+    populate_metadata: bool,
+    client_secret: Option<SharedSecret>,
+    authorization_realms: Vec<String>,
+}
+
+/// What one realm made of a token.
+enum Outcome {
+    Success(AuthenticatedUser),
+    Rejected(Rejection),
+}
+
+const PREFIX: &str = "xpack.security.authc.realms.jwt";
+
+impl Realm {
+    /// Builds a realm from checked settings and its loaded keys.
+    pub(crate) fn new(
+        settings: &RealmSettings,
+        hmac_keys: Option<Vec<Jwk>>,
+        pkc_keys: Option<Vec<Jwk>>,
+    ) -> Result<Realm, String> {
+        let key = |setting: &str| format!("{PREFIX}.{}.{setting}", settings.name);
+        let reader =
+            |claim: &Option<String>, pattern: &Option<String>, name: &str| -> Result<Option<ClaimReader>, String> {
+                let Some(claim) = claim else { return Ok(None) };
+                let pattern = match pattern {
+                    Some(p) => Some(Regex::new(p).map_err(|_| {
+                        format!("invalid claim value regex pattern for `{}`", key(&format!("claim_patterns.{name}")))
+                    })?),
+                    None => None,
+                };
+                Ok(Some(ClaimReader { setting: key(&format!("claims.{name}")), claim: claim.clone(), pattern }))
+            };
+        let principal =
+            reader(&Some(settings.claims.principal.clone()), &settings.claim_patterns.principal, "principal")?
+                .ok_or_else(|| format!("setting `{}` is required", key("claims.principal")))?;
+        let subjects = if settings.allowed_subjects.is_empty() && settings.allowed_subject_patterns.is_empty() {
+            Subjects::Any
+        } else {
+            let mut patterns = Vec::new();
+            for p in &settings.allowed_subject_patterns {
+                // Every value is a pattern here: `?` is a wildcard even without `*`.
+                match Pattern::automaton(p) {
+                    Ok(pattern) => patterns.push(pattern),
+                    Err(_) => {
+                        return Err(format!(
+                            "invalid patterns for allowed claim values for `{}`",
+                            key("allowed_subject_patterns")
+                        ));
+                    }
+                }
+            }
+            Subjects::Allowed { literals: settings.allowed_subjects.clone(), patterns }
+        };
+        let client_secret = match settings.client_authentication.kind {
+            ClientAuthType::None => None,
+            ClientAuthType::SharedSecret => {
+                let secret = settings
+                    .client_authentication
+                    .shared_secret
+                    .as_ref()
+                    .ok_or_else(|| format!("missing setting `{}`", key("client_authentication.shared_secret")))?;
+                Some(SharedSecret(Sha256::digest(secret.expose().as_bytes()).into()))
+            }
+        };
+        Ok(Realm {
+            name: settings.name.clone(),
+            order: settings.order,
+            token_type: settings.token_type,
+            issuer: settings.allowed_issuer.clone(),
+            audiences: settings.allowed_audiences.clone(),
+            subjects,
+            fallback_sub: settings.fallback_claims.sub.clone(),
+            fallback_aud: settings.fallback_claims.aud.clone(),
+            required_claims: settings.required_claims.clone(),
+            algorithms: settings.allowed_signature_algorithms.clone(),
+            skew_ms: i64::try_from(settings.allowed_clock_skew.as_secs()).unwrap_or(i64::MAX / 4).saturating_mul(1000),
+            hmac_keys,
+            pkc_keys,
+            principal,
+            groups: reader(&settings.claims.groups, &settings.claim_patterns.groups, "groups")?,
+            dn: reader(&settings.claims.dn, &settings.claim_patterns.dn, "dn")?,
+            mail: reader(&settings.claims.mail, &settings.claim_patterns.mail, "mail")?,
+            name_claim: reader(&settings.claims.name, &settings.claim_patterns.name, "name")?,
+            populate_metadata: settings.populate_user_metadata,
+            client_secret,
+            authorization_realms: settings.authorization_realms.clone(),
+        })
+    }
+
+    /// The realm's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The realm's `order`.
+    pub fn order(&self) -> i64 {
+        self.order
+    }
+
+    fn reject(&self, stage: Stage, reason: impl Into<String>) -> Rejection {
+        Rejection::new(Some(&self.name), stage, reason)
+    }
+
+    /// Client authentication, then the claim checks in Elasticsearch's
+    /// order, then the signature, then the user and its roles.
+    fn authenticate(&self, token: &Token, client_secret: Option<&str>, now_ms: i64, program: &Program) -> Outcome {
+        match self.validate(token, client_secret, now_ms).and_then(|()| self.user(token, program)) {
+            Ok(user) => Outcome::Success(user),
+            Err(rejection) => Outcome::Rejected(rejection),
+        }
+    }
+
+    fn validate(&self, token: &Token, client_secret: Option<&str>, now_ms: i64) -> Result<(), Rejection> {
+        self.check_client(client_secret)?;
+        let access = self.token_type == TokenType::AccessToken;
+        // typ: case-insensitive; access tokens also accept `at+jwt`.
+        match token.typ() {
+            Ok(None) => {}
+            Ok(Some(typ)) if typ.eq_ignore_ascii_case("JWT") => {}
+            Ok(Some(typ)) if access && typ.eq_ignore_ascii_case("at+jwt") => {}
+            _ => return Err(self.reject(Stage::Typ, "invalid jwt typ header")),
+        }
+        let claims = &token.claims;
+        self.check_string_claim(claims, "iss", None, false, Stage::Iss, |v| v == self.issuer)?;
+        let fallback_sub = if access { self.fallback_sub.as_deref() } else { None };
+        self.check_string_claim(claims, "sub", fallback_sub, false, Stage::Sub, |v| match &self.subjects {
+            // ES allows every subject through the pattern `*`, which matches "" too.
+            Subjects::Any => true,
+            Subjects::Allowed { literals, patterns } => {
+                literals.iter().any(|l| l == v) || patterns.iter().any(|p| p.is_match(v))
+            }
+        })?;
+        let fallback_aud = if access { self.fallback_aud.as_deref() } else { None };
+        self.check_string_claim(claims, "aud", fallback_aud, true, Stage::Aud, |v| {
+            self.audiences.iter().any(|a| a == v)
+        })?;
+        // alg: by exact name against the configured list.
+        if !self.algorithms.iter().any(|a| a.to_string() == token.alg) {
+            let allowed: Vec<String> = self.algorithms.iter().map(ToString::to_string).collect();
+            let reason =
+                format!("invalid JWT algorithm [{}], allowed algorithms are [{}]", token.alg, allowed.join(","));
+            return Err(self.reject(Stage::Alg, reason));
+        }
+        self.check_date(claims, "iat", true, Stage::Iat, now_ms)?;
+        self.check_date(claims, "exp", true, Stage::Exp, now_ms)?;
+        if !access {
+            // Access tokens ignore `nbf` and `auth_time` entirely.
+            self.check_date(claims, "nbf", false, Stage::Nbf, now_ms)?;
+            self.check_date(claims, "auth_time", false, Stage::AuthTime, now_ms)?;
+        }
+        for (claim, allowed) in &self.required_claims {
+            self.check_string_claim(claims, claim, None, true, Stage::RequiredClaims, |v| {
+                allowed.iter().any(|a| a == v)
+            })?;
+        }
+        self.check_signature(token)
+    }
+
+    /// `ES-Client-Authentication` (spec §4), compared in constant time.
+    fn check_client(&self, presented: Option<&str>) -> Result<(), Rejection> {
+        let Some(expected) = &self.client_secret else {
+            // Type `none` ignores a presented secret.
+            return Ok(());
+        };
+        let Some(presented) = presented else {
+            let reason = "client authentication type is shared_secret and the secret is missing";
+            return Err(self.reject(Stage::ClientAuth, reason));
+        };
+        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        if bool::from(digest.ct_eq(&expected.0)) {
+            Ok(())
+        } else {
+            Err(self
+                .reject(Stage::ClientAuth, "client authentication type is shared_secret and the secret did not match"))
+        }
+    }
+
+    /// `JwtStringClaimValidator`: the claim (or its fallback when the claim
+    /// is absent) must be a string (or, when `multi`, a string or an array
+    /// of strings), and one value must be allowed.
+    fn check_string_claim(
+        &self,
+        claims: &Map<String, Value>,
+        name: &str,
+        fallback: Option<&str>,
+        multi: bool,
+        stage: Stage,
+        allowed: impl Fn(&str) -> bool,
+    ) -> Result<(), Rejection> {
+        let (label, value) = match (claims.get(name), fallback) {
+            (Some(value), _) => (name.to_owned(), Some(value)),
+            (None, Some(fallback)) => (format!("{fallback} (fallback of {name})"), claims.get(fallback)),
+            (None, None) => (name.to_owned(), None),
+        };
+        let values: Vec<&str> = match value {
+            None | Some(Value::Null) => {
+                return Err(self.reject(stage, format!("missing required string claim [{label}]")));
+            }
+            Some(Value::String(s)) => vec![s.as_str()],
+            Some(Value::Array(items)) if multi && items.iter().all(Value::is_string) => {
+                items.iter().filter_map(Value::as_str).collect()
+            }
+            Some(_) => {
+                let kind = if multi { "string array" } else { "string" };
+                return Err(self.reject(stage, format!("cannot parse string claim [{label}] as {kind}")));
+            }
+        };
+        if values.iter().any(|v| allowed(v)) {
+            Ok(())
+        } else {
+            let shown = values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ");
+            Err(self.reject(stage, format!("string claim [{label}] has value {shown}, which is not allowed")))
+        }
+    }
+
+    /// `JwtDateClaimValidator`: strict comparisons with whole-second skew,
+    /// against a clock in milliseconds.
+    fn check_date(
+        &self,
+        claims: &Map<String, Value>,
+        name: &str,
+        required: bool,
+        stage: Stage,
+        now_ms: i64,
+    ) -> Result<(), Rejection> {
+        let Some(value) = claims.get(name) else {
+            return if required {
+                Err(self.reject(stage, format!("missing required date claim [{name}]")))
+            } else {
+                Ok(())
+            };
+        };
+        let Some(secs) = seconds(value) else {
+            return Err(self.reject(stage, format!("cannot parse date claim [{name}]")));
+        };
+        let claim_ms = secs.saturating_mul(1000);
+        if name == "exp" {
+            if claim_ms > now_ms.saturating_sub(self.skew_ms) {
+                return Ok(());
+            }
+            let reason = format!(
+                "date claim [exp] value [{claim_ms}] must be after now [{now_ms}] minus the allowed clock skew [{}s]",
+                self.skew_ms / 1000
+            );
+            Err(self.reject(stage, reason))
+        } else {
+            if claim_ms < now_ms.saturating_add(self.skew_ms) {
+                return Ok(());
+            }
+            let reason = format!(
+                "date claim [{name}] value [{claim_ms}] must be before now [{now_ms}] plus the allowed clock skew [{}s]",
+                self.skew_ms / 1000
+            );
+            Err(self.reject(stage, reason))
+        }
+    }
+
+    /// Routes by algorithm family, then tries the selected keys in order.
+    fn check_signature(&self, token: &Token) -> Result<(), Rejection> {
+        let Ok(alg) = token.alg.parse::<Algorithm>() else {
+            return Err(self.reject(Stage::Signature, format!("algorithm [{}] is not supported", token.alg)));
+        };
+        let keys = if alg.is_hmac() {
+            self.hmac_keys.as_deref().ok_or_else(|| {
+                let reason = format!("algorithm [{alg}] is a HMAC signing algorithm, but none of the HMAC JWK settings [hmac_key, hmac_jwkset] is configured");
+                self.reject(Stage::Signature, reason)
+            })?
+        } else {
+            self.pkc_keys.as_deref().ok_or_else(|| {
+                let reason = format!("algorithm [{alg}] is a PKC signing algorithm, but PKC JWK setting [pkc_jwkset_path] is not configured");
+                self.reject(Stage::Signature, reason)
+            })?
+        };
+        // nimbus refuses every critical header parameter it was not told to
+        // defer, and Elasticsearch defers none.
+        if token.header.contains_key("crit") {
+            return Err(self.reject(
+                Stage::Signature,
+                "JWT signature verification failed: unsupported critical header parameters",
+            ));
+        }
+        match verify_signature(keys, token.kid(), alg, token.signing_input.as_bytes(), &token.signature) {
+            Ok(()) => Ok(()),
+            Err(SignatureFailure::NoKeys) => Err(self.reject(
+                Stage::Signature,
+                "signature verification was not attempted since there are not any JWKs available",
+            )),
+            Err(SignatureFailure::NoKeysAfterFiltering) => Err(self.reject(
+                Stage::Signature,
+                "signature verification was not attempted since there are not any JWKs available after filtering for incompatible keys",
+            )),
+            // The signature itself is never shown: with the payload it is a usable token.
+            Err(SignatureFailure::Failed) => Err(self.reject(Stage::Signature, "JWT signature verification failed")),
+        }
+    }
+
+    /// Claims to user (spec §3), then role mapping.
+    fn user(&self, token: &Token, program: &Program) -> Result<AuthenticatedUser, Rejection> {
+        let claims = &token.claims;
+        let principal = self.read(&self.principal, claims, Stage::Principal)?.into_iter().next();
+        let Some(principal) = principal.filter(|p| !p.is_empty()) else {
+            let reason =
+                format!("no principal for token, parser [{}] claim [{}]", self.principal.setting, self.principal.claim);
+            return Err(self.reject(Stage::Principal, reason));
+        };
+        if !self.authorization_realms.is_empty() {
+            // Delegated authorization looks the principal up in other realms;
+            // none can be consulted here (JWT realms cannot serve lookups).
+            let reason = format!(
+                "[{principal}] was authenticated, but no user could be found in realms [{}]",
+                self.authorization_realms.join(",")
+            );
+            return Err(self.reject(Stage::AuthorizationRealms, reason));
+        }
+        let read_opt = |reader: &Option<ClaimReader>, stage| -> Result<Vec<String>, Rejection> {
+            match reader {
+                Some(reader) => self.read(reader, claims, stage),
+                None => Ok(Vec::new()),
+            }
+        };
+        let groups = read_opt(&self.groups, Stage::Groups)?;
+        let dn = read_opt(&self.dn, Stage::Dn)?.into_iter().next();
+        let email = read_opt(&self.mail, Stage::Mail)?.into_iter().next();
+        let full_name = read_opt(&self.name_claim, Stage::Name)?.into_iter().next();
+        let metadata = self.metadata(claims);
+        let user = User {
+            username: principal.clone(),
+            dn: dn.clone(),
+            groups: groups.clone(),
+            realm: self.name.clone(),
+            metadata,
+        };
+        let model = Model::new(&user).map_err(|e| self.reject(Stage::RoleMapping, e.to_string()))?;
+        let roles = SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            program.evaluate(&model, &mut scratch).map(|roles| roles.to_resolution().roles)
+        });
+        let roles = roles.map_err(|e| self.reject(Stage::RoleMapping, e.to_string()))?;
+        Ok(AuthenticatedUser {
+            realm: self.name.clone(),
+            principal,
+            groups,
+            dn,
+            email,
+            full_name,
+            metadata: user.metadata,
+            roles,
+        })
+    }
+
+    /// `ClaimParser`: the claim's string values (the fallback claim stands in
+    /// when the claim is absent), each through the pattern's group 1.
+    fn read(&self, reader: &ClaimReader, claims: &Map<String, Value>, stage: Stage) -> Result<Vec<String>, Rejection> {
+        let mut name = reader.claim.as_str();
+        if self.token_type == TokenType::AccessToken && !claims.contains_key(name) {
+            match name {
+                "sub" => name = self.fallback_sub.as_deref().unwrap_or(name),
+                "aud" => name = self.fallback_aud.as_deref().unwrap_or(name),
+                _ => {}
+            }
+        }
+        let values: Vec<&str> = match claims.get(name) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::String(s)) => vec![s],
+            Some(Value::Array(items)) if items.iter().all(|v| v.is_string() || v.is_null()) => {
+                items.iter().filter_map(Value::as_str).collect()
+            }
+            Some(_) => {
+                let reason = format!(
+                    "setting [{}] expects claim [{name}] with a string or a string array value",
+                    reader.setting
+                );
+                return Err(self.reject(stage, reason));
+            }
+        };
+        let Some(pattern) = &reader.pattern else {
+            return Ok(values.into_iter().map(str::to_owned).collect());
+        };
+        let mut out = Vec::new();
+        for value in values {
+            let Some(captures) = pattern.captures(value) else { continue };
+            if pattern.captures_len() < 2 {
+                // Java's `group(1)` throws on a pattern without a group.
+                let reason = format!("the claim pattern of [{}] has no capture group", reader.setting);
+                return Err(self.reject(stage, reason));
+            }
+            if let Some(group) = captures.get(1).filter(|g| !g.as_str().is_empty()) {
+                out.push(group.as_str().to_owned());
+            }
+        }
+        Ok(out)
+    }
+
+    /// `jwt_token_type` always; with `populate_user_metadata`, every claim
+    /// that is a string, number, boolean or a flat array of them, as
+    /// `jwt_claim_<name>` (dates `exp`, `nbf`, `iat` are not).
+    fn metadata(&self, claims: &Map<String, Value>) -> Map<String, Value> {
+        let mut metadata = Map::new();
+        let token_type = match self.token_type {
+            TokenType::IdToken => "id_token",
+            TokenType::AccessToken => "access_token",
+        };
+        metadata.insert("jwt_token_type".into(), token_type.into());
+        if self.populate_metadata {
+            let scalar = |v: &Value| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
+            for (name, value) in claims {
+                if matches!(name.as_str(), "exp" | "nbf" | "iat") {
+                    continue;
+                }
+                let keep = match value {
+                    Value::Array(items) => items.iter().all(scalar),
+                    other => scalar(other),
+                };
+                if keep {
+                    metadata.insert(format!("jwt_claim_{name}"), value.clone());
+                }
+            }
+        }
+        metadata
+    }
+}
+
+thread_local! {
+    /// Role-mapping scratch, one per thread, reused across requests.
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// The realms of a node, tried in `order`, with the role mappings their
+/// users are mapped with.
+#[derive(Debug)]
+pub struct Realms {
+    realms: Vec<Realm>,
+    program: Arc<Program>,
+    warnings: Vec<String>,
+}
+
+impl Realms {
+    /// A chain of built realms (disabled ones already left out) and the
+    /// compiled role mappings.
+    pub(crate) fn from_parts(mut realms: Vec<Realm>, program: Arc<Program>, warnings: Vec<String>) -> Self {
+        realms.sort_by_key(|r| r.order);
+        Self { realms, program, warnings }
+    }
+
+    /// What is configured but cannot work, e.g. a realm with no usable key.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The realms, in the order they are tried.
+    pub fn realms(&self) -> &[Realm] {
+        &self.realms
+    }
+
+    /// Authenticates a request by its headers (names are case-insensitive)
+    /// at the time `now`: the first realm that accepts the bearer token wins.
+    pub fn authenticate<'h>(
+        &self,
+        headers: impl IntoIterator<Item = (&'h str, &'h str)>,
+        now: SystemTime,
+    ) -> Result<AuthenticatedUser, Rejection> {
+        let mut bearer = None;
+        let mut client = None;
+        for (name, value) in headers {
+            if bearer.is_none() && name.eq_ignore_ascii_case("authorization") {
+                bearer = Some(value);
+            } else if client.is_none() && name.eq_ignore_ascii_case("es-client-authentication") {
+                client = Some(value);
+            }
+        }
+        // The scheme `Bearer ` is case-sensitive; the value is trimmed.
+        let Some(bearer) = bearer.and_then(|v| v.strip_prefix("Bearer ")).map(str::trim) else {
+            return Err(Rejection::new(None, Stage::NotHandled, "no `Authorization: Bearer` header"));
+        };
+        let token = Token::parse(bearer)
+            .map_err(|e| Rejection::new(None, Stage::NotHandled, format!("not a signed JWT: {e}")))?;
+        // The scheme `SharedSecret ` is case-insensitive; a present but empty
+        // secret fails the whole request.
+        let client_secret = match client {
+            Some(value)
+                if value.len() >= 13
+                    && value.is_char_boundary(13)
+                    && value[..13].eq_ignore_ascii_case("SharedSecret ") =>
+            {
+                let secret = value[13..].trim();
+                if secret.is_empty() {
+                    return Err(Rejection::new(None, Stage::Request, "client shared secret must be non-empty"));
+                }
+                Some(secret)
+            }
+            _ => None,
+        };
+        let now_ms = match now.duration_since(UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+            Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
+        };
+        let mut rejections: Vec<Rejection> = Vec::new();
+        for realm in &self.realms {
+            match realm.authenticate(&token, client_secret, now_ms, &self.program) {
+                Outcome::Success(user) => return Ok(user),
+                Outcome::Rejected(rejection) => rejections.push(rejection),
+            }
+        }
+        let mut rejections = rejections.into_iter();
+        match rejections.next() {
+            Some(mut first) => {
+                first.others = rejections.collect();
+                Err(first)
+            }
+            None => Err(Rejection::new(None, Stage::NotHandled, "no JWT realm is configured")),
+        }
+    }
+}

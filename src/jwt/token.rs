@@ -1,0 +1,205 @@
+//! Compact JWS parsing, as the realm sees a bearer token before validating it.
+//!
+//! A token that does not parse is not an error for a realm: Elasticsearch
+//! passes it over (spec §2.1), so parsing answers `None`-like
+//! [`NotAToken`] and the chain reports the token as not handled. What is
+//! accepted follows nimbus-jose-jwt's `SignedJWT.parse` and
+//! `JWTClaimsSet.parse` (spec §2.7): three base64url parts, a JSON header
+//! with a string `alg` other than `none`, a JSON claims object whose
+//! registered claims have their JOSE types. Stricter than nimbus in one way
+//! that cannot reject a token a signer produced: base64url must be
+//! canonical (no padding, no `+` or `/`), and JSON objects must not repeat a
+//! key.
+
+use crate::parse::strict_json;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// The longest bearer token read, in bytes: Elasticsearch's default HTTP
+/// header limit (`http.max_header_size`, 16 KiB), which a longer token
+/// could not get through.
+pub const MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// Why a bearer string is not a signed JWT (the realm then ignores it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotAToken(pub(crate) &'static str);
+
+impl fmt::Display for NotAToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// A parsed, not yet validated, signed JWT.
+#[derive(Clone)]
+pub struct Token {
+    /// The JOSE header.
+    pub(crate) header: Map<String, Value>,
+    /// `alg` from the header.
+    pub(crate) alg: String,
+    /// The claims, with registered claims checked for type.
+    pub(crate) claims: Map<String, Value>,
+    /// `header.payload`, the bytes the signature covers.
+    pub(crate) signing_input: String,
+    /// The decoded signature. Never printed.
+    pub(crate) signature: Vec<u8>,
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The signature is left out: with the payload it would let anyone
+        // replay the token.
+        f.debug_struct("Token").field("header", &self.header).field("claims", &self.claims).finish_non_exhaustive()
+    }
+}
+
+/// Registered claims whose values must be JSON numbers (seconds since the epoch).
+const DATE_CLAIMS: [&str; 3] = ["exp", "nbf", "iat"];
+
+impl Token {
+    /// Parses a compact JWS.
+    pub fn parse(bearer: &str) -> Result<Token, NotAToken> {
+        if bearer.len() > MAX_TOKEN_LEN {
+            return Err(NotAToken("the token is longer than the 16 KiB an HTTP header may carry"));
+        }
+        let mut parts = bearer.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(NotAToken("a signed JWT has three dot-separated parts"));
+        };
+        let header = decode_json(header).ok_or(NotAToken("the JOSE header is not base64url-encoded JSON"))?;
+        let alg = match header.get("alg") {
+            Some(Value::String(alg)) if alg == "none" => return Err(NotAToken("an unsecured JWT (`alg: none`)")),
+            Some(Value::String(alg)) => alg.clone(),
+            _ => return Err(NotAToken("the JOSE header has no string `alg`")),
+        };
+        let mut claims = decode_json(payload).ok_or(NotAToken("the payload is not base64url-encoded JSON"))?;
+        check_registered_claims(&mut claims)?;
+        let signature = decode_base64(signature).ok_or(NotAToken("the signature is not base64url"))?;
+        let signing_input = bearer.rfind('.').map_or("", |end| &bearer[..end]).to_owned();
+        Ok(Token { header, alg, claims, signing_input, signature })
+    }
+
+    /// The `kid` header, if it is a string.
+    pub(crate) fn kid(&self) -> Option<&str> {
+        self.header.get("kid").and_then(Value::as_str)
+    }
+
+    /// The `typ` header: `Ok(None)` when absent, `Err` when not a string.
+    pub(crate) fn typ(&self) -> Result<Option<&str>, ()> {
+        match self.header.get("typ") {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(()),
+        }
+    }
+}
+
+fn decode_base64(part: &str) -> Option<Vec<u8>> {
+    // The engine refuses padding, the standard alphabet and non-canonical
+    // trailing bits.
+    URL_SAFE_NO_PAD.decode(part).ok()
+}
+
+fn decode_json(part: &str) -> Option<Map<String, Value>> {
+    let bytes = decode_base64(part)?;
+    let text = std::str::from_utf8(&bytes).ok()?;
+    match strict_json(text) {
+        Ok(Value::Object(object)) => Some(object),
+        _ => None,
+    }
+}
+
+/// The JOSE types of registered claims (nimbus `JWTClaimsSet.parse`): a
+/// wrong type makes the claims set, and so the token, unparseable. A
+/// numeric `sub` becomes its string form, as newer nimbus does, and a
+/// string `aud` a one-element list. JSON `null` counts as absent.
+fn check_registered_claims(claims: &mut Map<String, Value>) -> Result<(), NotAToken> {
+    claims.retain(|_, v| !v.is_null());
+    for name in ["iss", "jti"] {
+        if claims.get(name).is_some_and(|v| !v.is_string()) {
+            return Err(NotAToken("a registered string claim (`iss`, `jti`) is not a string"));
+        }
+    }
+    if let Some(Value::Number(n)) = claims.get("sub") {
+        let text = n.to_string();
+        claims.insert("sub".into(), Value::String(text));
+    }
+    if claims.get("sub").is_some_and(|v| !v.is_string()) {
+        return Err(NotAToken("the `sub` claim is not a string"));
+    }
+    match claims.get("aud") {
+        None => {}
+        Some(Value::String(s)) => {
+            let list = Value::Array(vec![Value::String(s.clone())]);
+            claims.insert("aud".into(), list);
+        }
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
+        Some(_) => return Err(NotAToken("the `aud` claim is not a string or an array of strings")),
+    }
+    for name in DATE_CLAIMS {
+        if claims.get(name).is_some_and(|v| !v.is_number()) {
+            return Err(NotAToken("a date claim (`exp`, `nbf`, `iat`) is not a number"));
+        }
+    }
+    Ok(())
+}
+
+/// A date claim in whole seconds: JOSE libraries truncate fractions.
+pub(crate) fn seconds(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f.trunc() as i64)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(json: &str) -> String {
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    fn token(header: &str, claims: &str) -> String {
+        format!("{}.{}.{}", encode(header), encode(claims), encode("sig"))
+    }
+
+    #[test]
+    fn parses_a_signed_jwt() {
+        let t = Token::parse(&token(r#"{"alg":"HS256","kid":"k"}"#, r#"{"sub":42,"aud":"a","exp":1.9}"#)).unwrap();
+        assert_eq!(t.alg, "HS256");
+        assert_eq!(t.kid(), Some("k"));
+        assert_eq!(t.claims["sub"], "42");
+        assert_eq!(t.claims["aud"], serde_json::json!(["a"]));
+        assert_eq!(seconds(&t.claims["exp"]), Some(1));
+        assert_eq!(t.signature, b"sig");
+        assert!(t.signing_input.ends_with(&encode(r#"{"sub":42,"aud":"a","exp":1.9}"#)));
+        assert!(!format!("{t:?}").contains("sig\""));
+    }
+
+    #[test]
+    fn what_is_not_a_token() {
+        for bad in [
+            String::new(),
+            "a.b".into(),
+            "a.b.c.d".into(),
+            "a.b.c.d.e".into(),
+            token(r#"{"alg":"none"}"#, "{}"),
+            token(r#"{"typ":"JWT"}"#, "{}"),
+            token(r#"{"alg":5}"#, "{}"),
+            token(r#"{"alg":"HS256"}"#, "[]"),
+            token(r#"{"alg":"HS256"}"#, r#"{"exp":"tomorrow"}"#),
+            token(r#"{"alg":"HS256"}"#, r#"{"iss":1}"#),
+            token(r#"{"alg":"HS256"}"#, r#"{"aud":[1]}"#),
+            token(r#"{"alg":"HS256"}"#, r#"{"sub":"a","sub":"b"}"#),
+            format!("{}=.{}.{}", encode(r#"{"alg":"HS256"}"#), encode("{}"), encode("s")),
+            "x".repeat(MAX_TOKEN_LEN + 1),
+        ] {
+            assert!(Token::parse(&bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! The JWT realm: the shared vectors, tokens minted by PyJWT, the command.
+
+use crate::common::{shared, vectors};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm as JwtAlg, EncodingKey};
+use rolemap::Program;
+use rolemap::jwt::{Realms, settings};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jwt")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The fixture RSA key's public JWK under the kid the vectors use.
+fn vector_rsa_jwkset() -> String {
+    let set: Value = serde_json::from_str(&read(&fixtures().join("keys/pkc.jwkset.json"))).unwrap();
+    let key = set["keys"].as_array().unwrap().iter().find(|k| k["kid"] == "rsa-2048").unwrap();
+    json!({"keys": [{"kty": "RSA", "kid": "test-rsa-key", "use": "sig", "n": key["n"], "e": key["e"]}]}).to_string()
+}
+
+/// Signs `header.claims` with a key that fits the header's `alg` and the realm.
+fn mint(header: &Value, claims: &Value, realm: &Map<String, Value>) -> String {
+    let input =
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let alg = header["alg"].as_str().unwrap_or("HS256");
+    let (key, alg) = if alg.starts_with("HS") {
+        let secret: Vec<u8> = if let Some(Value::String(key)) = realm.get("hmac_key") {
+            key.as_bytes().to_vec()
+        } else if let Some(Value::String(set)) = realm.get("hmac_jwkset") {
+            let set: Value = serde_json::from_str(set).unwrap();
+            let keys = set["keys"].as_array().unwrap();
+            // The key the header names, or else the first one strong enough.
+            let bytes = |k: &Value| URL_SAFE_NO_PAD.decode(k["k"].as_str().unwrap()).unwrap();
+            let strong_enough = |k: &&Value| bytes(k).len() * 8 >= alg[2..].parse::<usize>().unwrap();
+            let key = keys.iter().find(|k| k["kid"] == header["kid"]).or_else(|| keys.iter().find(strong_enough));
+            bytes(key.unwrap_or(&keys[0]))
+        } else {
+            b"a-secret-the-realm-does-not-know-of-at-all".to_vec()
+        };
+        (EncodingKey::from_secret(&secret).unwrap(), alg.parse::<JwtAlg>().unwrap())
+    } else {
+        let pem = read(&fixtures().join("keys/rsa-2048.private.pem"));
+        (EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(), alg.parse::<JwtAlg>().unwrap())
+    };
+    let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &key, alg).unwrap();
+    format!("{input}.{signature}")
+}
+
+fn empty_program() -> Arc<Program> {
+    Arc::new(Program::from_json("{}").unwrap())
+}
+
+#[test]
+fn jwt_realm_vectors() {
+    let dir = std::env::temp_dir().join(format!("rolemap-jwt-vectors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("rsa.jwkset"), vector_rsa_jwkset()).unwrap();
+    let cases = vectors("jwt-realm.jsonl");
+    assert!(cases.len() >= 50, "the vector file looks truncated");
+    let mut failures = Vec::new();
+    for (line, case) in cases.iter().enumerate() {
+        let realm = case["realm"].as_object().unwrap();
+        let name = realm["name"].as_str().unwrap();
+        let mut flat = realm.clone();
+        flat.remove("name");
+        let expect = &case["expect"];
+        let expected_stage = expect["reason"].as_str().map(|r| r.split(':').next().unwrap_or(r).to_owned());
+        let built = settings::from_flat(name, &flat, &dir)
+            .map_err(|e| e.to_string())
+            .and_then(|s| Realms::new(&[s], empty_program()).map_err(|e| e.to_string()));
+        let realms = match (built, expected_stage.as_deref()) {
+            (Err(_), Some("config")) => continue,
+            (Err(e), _) => {
+                failures.push(format!("line {}: realm did not build: {e}", line + 1));
+                continue;
+            }
+            (Ok(_), Some("config")) => {
+                failures.push(format!("line {}: expected a configuration error: {}", line + 1, expect["reason"]));
+                continue;
+            }
+            (Ok(realms), _) => realms,
+        };
+        let token = mint(&case["header"], &case["claims"], realm);
+        let mut headers: Vec<(String, String)> = Vec::new();
+        let mut has_authorization = false;
+        if let Some(request) = case["request"].as_object() {
+            for (name, value) in request {
+                let value = value.as_str().unwrap().replace("<JWT>", &token);
+                has_authorization |= name.eq_ignore_ascii_case("authorization");
+                headers.push((name.clone(), value));
+            }
+        }
+        if !has_authorization {
+            headers.push(("Authorization".into(), format!("Bearer {token}")));
+        }
+        let now = UNIX_EPOCH + Duration::from_secs(case["now"].as_u64().unwrap());
+        let outcome = realms.authenticate(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())), now);
+        let problem = match (outcome, &expected_stage) {
+            (Ok(user), None) => {
+                let mut problems = Vec::new();
+                if user.principal != expect["principal"].as_str().unwrap() {
+                    problems.push(format!("principal {:?}", user.principal));
+                }
+                let groups: BTreeSet<&str> = user.groups.iter().map(String::as_str).collect();
+                let want: BTreeSet<&str> =
+                    expect["groups"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+                if groups != want {
+                    problems.push(format!("groups {groups:?}"));
+                }
+                if let Some(metadata) = expect.get("metadata")
+                    && Value::Object(user.metadata.clone()) != *metadata
+                {
+                    problems.push(format!("metadata {}", Value::Object(user.metadata.clone())));
+                }
+                for (key, got) in [("dn", &user.dn), ("full_name", &user.full_name), ("email", &user.email)] {
+                    if let Some(want) = expect.get(key)
+                        && want.as_str() != got.as_deref()
+                    {
+                        problems.push(format!("{key} {got:?}"));
+                    }
+                }
+                (!problems.is_empty()).then(|| problems.join(", "))
+            }
+            (Ok(user), Some(stage)) => Some(format!("accepted {:?}, expected stage {stage}", user.principal)),
+            (Err(rejection), Some(stage)) if rejection.stage().as_str() == stage => None,
+            (Err(rejection), _) => Some(format!("rejected: {rejection}")),
+        };
+        if let Some(problem) = problem {
+            failures.push(format!("line {}: {problem}\n  expected {expect}", line + 1));
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(failures.is_empty(), "{} vectors failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// The realm the fixture manifest describes, built from its settings.
+fn fixture_realms(manifest: &Value, use_hmac_key: Option<&str>) -> Realms {
+    let mut flat = manifest["realm"].as_object().unwrap().clone();
+    let name = flat.remove("name").unwrap();
+    let hmac_file = flat.remove("hmac_jwkset_file").unwrap();
+    match use_hmac_key {
+        Some(key) => flat.insert("hmac_key".into(), key.into()),
+        None => flat.insert("hmac_jwkset".into(), read(&fixtures().join(hmac_file.as_str().unwrap())).into()),
+    };
+    let settings = settings::from_flat(name.as_str().unwrap(), &flat, &fixtures()).unwrap();
+    Realms::new(&[settings], empty_program()).unwrap()
+}
+
+#[test]
+fn tokens_minted_by_pyjwt() {
+    let manifest: Value = serde_json::from_str(&read(&fixtures().join("manifest.json"))).unwrap();
+    let realms = fixture_realms(&manifest, None);
+    let now = UNIX_EPOCH + Duration::from_secs(manifest["now"].as_u64().unwrap());
+    let expected = &manifest["expected_user"];
+    let mut failures = Vec::new();
+    let mut algorithms = BTreeSet::new();
+    for entry in manifest["tokens"].as_array().unwrap() {
+        let token = read(&fixtures().join(entry["file"].as_str().unwrap()));
+        let bearer = format!("Bearer {}", token.trim());
+        let outcome = realms.authenticate([("Authorization", bearer.as_str())], now);
+        let expect = entry["expect"].as_str().unwrap();
+        let acceptable: Vec<&str> =
+            entry["also_acceptable"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        let got = match &outcome {
+            Ok(user) => {
+                if user.principal != expected["principal"] || user.email.as_deref() != expected["email"].as_str() {
+                    failures.push(format!("{}: wrong user {user:?}", entry["file"]));
+                }
+                if expect == "ok" {
+                    algorithms.insert(entry["alg"].as_str().unwrap().to_owned());
+                }
+                "ok".to_owned()
+            }
+            Err(rejection) => rejection.stage().as_str().to_owned(),
+        };
+        if got != expect && !acceptable.contains(&got.as_str()) {
+            failures.push(format!("{}: expected {expect}, got {got} ({outcome:?})", entry["file"]));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(algorithms.len(), 12, "every algorithm verified once: {algorithms:?}");
+}
+
+#[test]
+fn hmac_key_setting_verifies_tokens_of_its_text() {
+    let manifest: Value = serde_json::from_str(&read(&fixtures().join("manifest.json"))).unwrap();
+    let now = UNIX_EPOCH + Duration::from_secs(manifest["now"].as_u64().unwrap());
+    for alg in ["HS256", "HS384", "HS512"] {
+        let secret = read(&fixtures().join(format!("keys/{}.secret.txt", alg.to_lowercase())));
+        let realms = fixture_realms(&manifest, Some(&secret));
+        let token = read(&fixtures().join(format!("tokens/{alg}.jwt")));
+        let bearer = format!("Bearer {}", token.trim());
+        let user = realms.authenticate([("Authorization", bearer.as_str())], now);
+        assert!(user.is_ok(), "{alg}: {user:?}");
+    }
+}
+
+#[test]
+fn the_guide_example_through_the_command() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rolemap"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "auth",
+            "--realms",
+            "examples/jwt/realms.yml",
+            "--secrets",
+            "examples/jwt/secrets.yml",
+            "--mappings",
+            "examples/jwt/mappings.json",
+            "--token-file",
+            "examples/jwt/jwt1.token",
+            "--client-secret",
+            "client-shared-secret-string",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let user: Value = serde_json::from_str(&stdout).unwrap();
+    let expected: Value =
+        serde_json::from_str(&read(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/jwt/jwt1.expected.json")))
+            .unwrap();
+    assert_eq!(user, expected);
+    assert_eq!(user["roles"], json!(["superuser"]));
+    assert!(shared("conformance").exists());
+}
