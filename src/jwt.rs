@@ -7,22 +7,8 @@
 //! (principal, groups, dn, mail, name, `jwt_claim_*` metadata) whose roles
 //! the compiled role mappings decide.
 //!
-//! ```no_run
-//! use rolemap::jwt::{Realms, settings};
-//! use rolemap::Program;
-//! use std::sync::Arc;
-//! use std::time::SystemTime;
-//!
-//! let yaml = std::fs::read_to_string("examples/jwt/realms.yml")?;
-//! let secrets = std::fs::read_to_string("examples/jwt/secrets.yml")?;
-//! let settings = settings::parse_yaml(&yaml, Some(&secrets), "examples/jwt".as_ref())?;
-//! let program = Arc::new(Program::from_json(&std::fs::read_to_string("examples/jwt/mappings.json")?)?);
-//! let realms = Realms::new(&settings.realms, program)?;
-//! let token = std::fs::read_to_string("examples/jwt/jwt1.token")?;
-//! let bearer = format!("Bearer {}", token.trim());
-//! let user = realms.authenticate([("Authorization", bearer.as_str())], SystemTime::now());
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! The crate documentation shows the whole flow, from `elasticsearch.yml`
+//! settings to an authenticated user with roles.
 
 pub mod keys;
 mod realm;

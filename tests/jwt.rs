@@ -233,3 +233,120 @@ fn the_guide_example_through_the_command() {
     assert_eq!(user["roles"], json!(["superuser"]));
     assert!(shared("conformance").exists());
 }
+
+fn auth(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rolemap"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("auth")
+        .args(["--realms", "examples/jwt/realms.yml", "--secrets", "examples/jwt/secrets.yml"])
+        .args(["--mappings", "examples/jwt/mappings.json"])
+        .args(args)
+        .output()
+        .unwrap();
+    (out.status.code(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn the_command_reports_rejections_and_bad_configuration() {
+    // A wrong client secret: rejected by both realms, the first (by order) reported.
+    let (code, stdout, stderr) =
+        auth(&["--token-file", "examples/jwt/jwt1.token", "--client-secret", "not-the-secret"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let error: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(error["error"]["realm"], "jwt1");
+    assert_eq!(error["error"]["stage"], "client_auth");
+    assert!(!stdout.contains("not-the-secret") && !stderr.contains("not-the-secret"));
+    assert!(!stdout.contains("client-shared-secret-string") && !stderr.contains("client-shared-secret-string"));
+    // Headers given with -H, the scheme of the client secret in any case.
+    let token = read(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/jwt/jwt1.token"));
+    let bearer = format!("Authorization: Bearer {}", token.trim());
+    let (code, stdout, stderr) =
+        auth(&["-H", &bearer, "-H", "es-client-authentication: sharedsecret client-shared-secret-string"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    // Before the token was issued (iat 2025 or later) it is not valid yet.
+    let (code, stdout, _) =
+        auth(&["--token", token.trim(), "--client-secret", "client-shared-secret-string", "--now", "1000000000"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(serde_json::from_str::<Value>(&stdout).unwrap()["error"]["stage"], "iat");
+    // No bearer token at all: no realm handles the request.
+    let (code, stdout, _) = auth(&["-H", "Authorization: Basic ZWxhc3RpYzpjaGFuZ2VtZQ=="]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        serde_json::from_str::<Value>(&stdout).unwrap()["error"],
+        json!({
+            "realm": null, "stage": "not_handled", "reason": "no `Authorization: Bearer` header"
+        })
+    );
+    // Usage and configuration errors exit 2.
+    let (code, _, _) = auth(&["-H", "no colon"]);
+    assert_eq!(code, Some(2));
+    let (code, _, _) = auth(&[]);
+    assert_eq!(code, Some(2));
+    let dir = std::env::temp_dir().join(format!("rolemap-auth-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let realms = dir.join("realms.yml");
+    std::fs::write(&realms, "xpack.security.authc.realms.jwt.bad:\n  order: 1\n  allowed_issuer: x\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rolemap"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "auth",
+            "--realms",
+            realms.to_str().unwrap(),
+            "--mappings",
+            "examples/jwt/mappings.json",
+            "--token",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("xpack.security.authc.realms.jwt.bad.allowed_audiences"), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// No secret, key or token signature in any error, warning or `Debug` output.
+#[test]
+fn nothing_secret_is_ever_formatted() {
+    let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/jwt");
+    let yaml = read(&base.join("realms.yml"));
+    let secrets_yaml = read(&base.join("secrets.yml"));
+    let secrets: Vec<String> = secrets_yaml
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once(": ").map(|(_, v)| v.trim_matches('\'').to_owned()))
+        .collect();
+    assert!(secrets.len() >= 4, "{secrets:?}");
+    let settings = settings::parse_yaml(&yaml, Some(&secrets_yaml), &base).unwrap();
+    let realms = Realms::new(&settings.realms, empty_program()).unwrap();
+    let token = read(&base.join("jwt1.token"));
+    let signature = token.trim().rsplit('.').next().unwrap().to_owned();
+    let mut outputs = vec![format!("{settings:?}"), format!("{realms:?}")];
+    // Rejections after the signature was read: a wrong secret, a bad signature.
+    let tampered = format!("Bearer {}x", token.trim().trim_end_matches(|c| c != '.'));
+    for (bearer, client) in [
+        (format!("Bearer {}", token.trim()), "SharedSecret wrong"),
+        (tampered, "SharedSecret client-shared-secret-string"),
+        (format!("Bearer {}", token.trim()), "SharedSecret client-shared-secret-string"),
+    ] {
+        let outcome = realms.authenticate(
+            [("Authorization", bearer.as_str()), ("ES-Client-Authentication", client)],
+            std::time::SystemTime::now(),
+        );
+        outputs.push(format!("{outcome:?}"));
+        if let Err(rejection) = outcome {
+            outputs.push(rejection.to_string());
+        }
+    }
+    // Yaml with a secret inline: the warning names the setting, not the value.
+    let inline = format!("{yaml}\n{secrets_yaml}");
+    if let Ok(s) = settings::parse_yaml(&inline, None, &base) {
+        outputs.extend(s.warnings.iter().cloned());
+    }
+    for output in &outputs {
+        for secret in &secrets {
+            assert!(!output.contains(secret.as_str()), "secret in output: {output}");
+        }
+        assert!(!output.contains(&signature), "signature in output: {output}");
+    }
+}
