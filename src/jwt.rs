@@ -10,6 +10,7 @@
 //! The crate documentation shows the whole flow, from `elasticsearch.yml`
 //! settings to an authenticated user with roles.
 
+mod java_regex;
 pub mod keys;
 mod realm;
 pub mod settings;

@@ -13,6 +13,7 @@ mod reference;
 mod rules;
 pub mod template;
 mod user;
+pub mod workload;
 
 pub use error::{Error, ErrorKind, Errors, Location};
 pub use program::{Program, Roles, Scratch};

@@ -1,6 +1,8 @@
 //! The `rolemap` command: check, evaluate and inspect Elasticsearch role
 //! mappings, and authenticate JWTs with Elasticsearch's JWT realm settings.
 
+mod bench;
+
 use clap::{Parser, Subcommand};
 use rolemap::jwt::{Realms, settings};
 use rolemap::{Model, Options, Program, RuleSet, User, Validation};
@@ -73,6 +75,16 @@ enum Command {
         #[command(flatten)]
         load: LoadArgs,
     },
+    /// Measure compile and evaluation on the built-in synthetic workload (see the README),
+    /// against the reference interpreter in the same run.
+    Bench {
+        /// Workload sizes, in mappings.
+        #[arg(long, value_delimiter = ',', default_values_t = [100, 1_000, 10_000, 100_000])]
+        mappings: Vec<usize>,
+        /// Print a JSON array of objects instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the compiled program: fields, predicates, indexes, anchors and bytecode per mapping.
     Disasm {
         /// The mapping file (`-` for standard input).
@@ -110,6 +122,7 @@ fn main() -> ExitCode {
         Command::Check { files, load } => check(&files, &load.options()),
         Command::Eval { mappings, user, load } => eval(&mappings, &user, &load.options()),
         Command::Disasm { mappings, load } => disasm(&mappings, &load.options()),
+        Command::Bench { mappings, json } => bench(&mappings, json),
         Command::Auth { realms, secrets, mappings, token, token_file, header, client_secret, now, load } => {
             let request = AuthRequest { token, token_file, header, client_secret, now };
             auth(&realms, secrets.as_deref(), &mappings, &request, &load.options())
@@ -299,4 +312,26 @@ fn auth(realms: &Path, secrets: Option<&Path>, mappings: &Path, request: &AuthRe
             ExitCode::from(1)
         }
     }
+}
+
+fn bench(sizes: &[usize], json: bool) -> ExitCode {
+    let mut rows = Vec::new();
+    if !json {
+        println!("{}", bench::Row::HEADER);
+    }
+    for &n in sizes {
+        match bench::measure(n) {
+            Ok(row) => {
+                if !json {
+                    println!("{}", row.to_line());
+                }
+                rows.push(row.to_json());
+            }
+            Err(message) => return fail(&format!("workload of {n} mappings: {message}"), 1),
+        }
+    }
+    if json {
+        println!("{}", serde_json::Value::Array(rows));
+    }
+    ExitCode::SUCCESS
 }

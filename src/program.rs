@@ -270,6 +270,33 @@ impl Program {
         self.mappings.is_empty()
     }
 
+    /// About how many bytes the program occupies: its tables, code and
+    /// strings (compiled regular expressions counted by their source).
+    pub fn memory_bytes(&self) -> usize {
+        use std::mem::size_of;
+        fn slice<T>(v: &[T]) -> usize {
+            std::mem::size_of_val(v)
+        }
+        let strs = |names: &[Box<str>]| names.iter().map(|n| n.len()).sum::<usize>() + slice(names);
+        let matcher_text = |m: &Matcher| match m {
+            Matcher::Literal { text, normalized } => text.len() + normalized.as_ref().map_or(0, |n| n.len()),
+            Matcher::Pattern(p) => size_of::<crate::matcher::PatternMatcher>() + 4 * p.pattern.source().len(),
+            _ => 0,
+        };
+        let mut bytes = size_of::<Program>();
+        bytes += self.fields.iter().map(FieldIndex::memory_bytes).sum::<usize>();
+        bytes += slice(&self.predicates) + self.predicates.iter().map(|(_, m)| matcher_text(m)).sum::<usize>();
+        bytes += slice(&self.null_checks) + slice(&self.code) + slice(&self.posting_ranges) + slice(&self.postings);
+        bytes += slice(&self.always) + strs(&self.role_names) + slice(&self.mapping_roles);
+        bytes += self
+            .mappings
+            .iter()
+            .map(|m| size_of::<MappingEntry>() + m.name.len() + m.anchors.as_ref().map_or(0, |a| slice(a)))
+            .sum::<usize>();
+        bytes += self.metadata.keys().map(|k| k.len() + size_of::<(Box<str>, usize)>()).sum::<usize>();
+        bytes
+    }
+
     /// Resolves the roles of a user.
     ///
     /// Fails only as Elasticsearch does (spec §3.6): when a role template of

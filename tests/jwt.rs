@@ -350,3 +350,84 @@ fn nothing_secret_is_ever_formatted() {
         assert!(!output.contains(&signature), "signature in output: {output}");
     }
 }
+
+const HS_KEY: &str = "a-test-hmac-key-that-is-long-enough-for-hs256";
+
+/// An HS256 ID-token realm with client authentication `none` and `extra` settings.
+fn hs_realm(extra: Value) -> Realms {
+    let mut flat = json!({
+        "allowed_issuer": "iss", "allowed_audiences": ["aud"], "allowed_signature_algorithms": ["HS256"],
+        "hmac_key": HS_KEY, "claims.principal": "sub", "claims.groups": "groups", "client_authentication.type": "none"
+    })
+    .as_object()
+    .unwrap()
+    .clone();
+    flat.extend(extra.as_object().unwrap().clone());
+    let settings = settings::from_flat("hs", &flat, Path::new(".")).unwrap();
+    Realms::new(&[settings], empty_program()).unwrap()
+}
+
+fn hs_token(header: Value, claims: Value) -> String {
+    let mut body = json!({"iss": "iss", "aud": "aud", "sub": "bob", "iat": 1_700_000_000, "exp": 1_700_000_600});
+    body.as_object_mut().unwrap().extend(claims.as_object().unwrap().clone());
+    let mut realm = Map::new();
+    realm.insert("hmac_key".into(), HS_KEY.into());
+    mint(&header, &body, &realm)
+}
+
+fn stage_of(realms: &Realms, token: &str, client: Option<&str>) -> String {
+    let bearer = format!("Bearer {token}");
+    let mut headers = vec![("Authorization", bearer.as_str())];
+    headers.extend(client.map(|c| ("ES-Client-Authentication", c)));
+    match realms.authenticate(headers, UNIX_EPOCH + Duration::from_secs(1_700_000_100)) {
+        Ok(user) => format!("ok {}", user.principal),
+        Err(rejection) => rejection.stage().as_str().to_owned(),
+    }
+}
+
+#[test]
+fn claims_and_headers_are_read_as_elasticsearch_reads_them() {
+    let realms = hs_realm(json!({}));
+    let alg = json!({"alg": "HS256"});
+    // `Strings.hasText`: a principal of whitespace is no principal.
+    assert_eq!(stage_of(&realms, &hs_token(alg.clone(), json!({"sub": " \t "})), None), "principal");
+    // `ClaimParser` refuses a null inside a claim array.
+    assert_eq!(stage_of(&realms, &hs_token(alg.clone(), json!({"groups": ["a", null]})), None), "groups");
+    assert_eq!(stage_of(&realms, &hs_token(alg.clone(), json!({"groups": ["a", "b"]})), None), "ok bob");
+    // nimbus keeps nulls in `aud` and matches the other values.
+    assert_eq!(stage_of(&realms, &hs_token(alg.clone(), json!({"aud": ["aud", null]})), None), "ok bob");
+    // Seconds times 1000 wrap in 64 bits: an absurd `exp` lands in the past.
+    assert_eq!(stage_of(&realms, &hs_token(alg.clone(), json!({"exp": 18_446_744_073_709_551_615u64})), None), "exp");
+    assert_eq!(stage_of(&realms, &hs_token(alg.clone(), json!({"exp": 1e300})), None), "exp");
+    // Registered header parameters of the wrong type make the token unparseable.
+    assert_eq!(stage_of(&realms, &hs_token(json!({"alg": "HS256", "kid": 5}), json!({})), None), "not_handled");
+    // An empty `crit` passes; a critical parameter nobody understands fails.
+    assert_eq!(stage_of(&realms, &hs_token(json!({"alg": "HS256", "crit": []}), json!({})), None), "ok bob");
+    assert_eq!(stage_of(&realms, &hs_token(json!({"alg": "HS256", "crit": ["exp"]}), json!({})), None), "signature");
+}
+
+#[test]
+fn the_shared_secret_is_trimmed_as_java_trims() {
+    let realms = hs_realm(
+        json!({"client_authentication.type": "shared_secret", "client_authentication.shared_secret": "s3cret"}),
+    );
+    let token = hs_token(json!({"alg": "HS256"}), json!({}));
+    assert_eq!(stage_of(&realms, &token, Some("SharedSecret s3cret")), "ok bob");
+    assert_eq!(stage_of(&realms, &token, Some("sharedSECRET   s3cret \t")), "ok bob");
+    // No-break spaces are not trimmed by Java: the secret differs.
+    assert_eq!(stage_of(&realms, &token, Some("SharedSecret s3cret\u{a0}")), "client_auth");
+    assert_eq!(stage_of(&realms, &token, Some("SharedSecret  ")), "request");
+    // Another scheme counts as no secret.
+    assert_eq!(stage_of(&realms, &token, Some("Basic s3cret")), "client_auth");
+}
+
+#[test]
+fn claim_patterns_have_java_meanings() {
+    let realms = hs_realm(json!({"claim_patterns.principal": "^(\\w+)@corp\\.com$"}));
+    let alg = json!({"alg": "HS256"});
+    assert_eq!(stage_of(&realms, &hs_token(alg.clone(), json!({"sub": "bob@corp.com"})), None), "ok bob");
+    // Java's `\w` is ASCII.
+    assert_eq!(stage_of(&realms, &hs_token(alg.clone(), json!({"sub": "jösé@corp.com"})), None), "principal");
+    // Java's `$` also matches before a final line terminator.
+    assert_eq!(stage_of(&realms, &hs_token(alg, json!({"sub": "bob@corp.com\n"})), None), "ok bob");
+}

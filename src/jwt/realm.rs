@@ -4,7 +4,7 @@
 
 use super::keys::{Algorithm, Jwk, SignatureFailure, verify_signature};
 use super::settings::{ClientAuthType, RealmSettings, TokenType};
-use super::token::{Token, seconds};
+use super::token::{Token, millis};
 use crate::pattern::Pattern;
 use crate::{Model, Program, Scratch, User};
 use regex::Regex;
@@ -241,17 +241,19 @@ impl Realm {
         pkc_keys: Option<Vec<Jwk>>,
     ) -> Result<Realm, String> {
         let key = |setting: &str| format!("{PREFIX}.{}.{setting}", settings.name);
-        let reader =
-            |claim: &Option<String>, pattern: &Option<String>, name: &str| -> Result<Option<ClaimReader>, String> {
-                let Some(claim) = claim else { return Ok(None) };
-                let pattern = match pattern {
-                    Some(p) => Some(Regex::new(p).map_err(|_| {
-                        format!("invalid claim value regex pattern for `{}`", key(&format!("claim_patterns.{name}")))
-                    })?),
-                    None => None,
-                };
-                Ok(Some(ClaimReader { setting: key(&format!("claims.{name}")), claim: claim.clone(), pattern }))
+        let reader = |claim: &Option<String>,
+                      pattern: &Option<String>,
+                      name: &str|
+         -> Result<Option<ClaimReader>, String> {
+            let Some(claim) = claim else { return Ok(None) };
+            let pattern = match pattern {
+                Some(p) => Some(super::java_regex::compile(p).map_err(|e| {
+                    format!("invalid claim value regex pattern for `{}`: {e}", key(&format!("claim_patterns.{name}")))
+                })?),
+                None => None,
             };
+            Ok(Some(ClaimReader { setting: key(&format!("claims.{name}")), claim: claim.clone(), pattern }))
+        };
         let principal =
             reader(&Some(settings.claims.principal.clone()), &settings.claim_patterns.principal, "principal")?
                 .ok_or_else(|| format!("setting `{}` is required", key("claims.principal")))?;
@@ -419,7 +421,8 @@ impl Realm {
                 return Err(self.reject(stage, format!("missing required string claim [{label}]")));
             }
             Some(Value::String(s)) => vec![s.as_str()],
-            Some(Value::Array(items)) if multi && items.iter().all(Value::is_string) => {
+            // A string list may hold nulls (nimbus keeps them); they match nothing.
+            Some(Value::Array(items)) if multi && items.iter().all(|v| v.is_string() || v.is_null()) => {
                 items.iter().filter_map(Value::as_str).collect()
             }
             Some(_) => {
@@ -452,10 +455,9 @@ impl Realm {
                 Ok(())
             };
         };
-        let Some(secs) = seconds(value) else {
+        let Some(claim_ms) = millis(value) else {
             return Err(self.reject(stage, format!("cannot parse date claim [{name}]")));
         };
-        let claim_ms = secs.saturating_mul(1000);
         if name == "exp" {
             if claim_ms > now_ms.saturating_sub(self.skew_ms) {
                 return Ok(());
@@ -495,7 +497,7 @@ impl Realm {
         };
         // nimbus refuses every critical header parameter it was not told to
         // defer, and Elasticsearch defers none.
-        if token.header.contains_key("crit") {
+        if token.header.get("crit").and_then(Value::as_array).is_some_and(|crit| !crit.is_empty()) {
             return Err(self.reject(
                 Stage::Signature,
                 "JWT signature verification failed: unsupported critical header parameters",
@@ -520,7 +522,8 @@ impl Realm {
     fn user(&self, token: &Token, program: &Program) -> Result<AuthenticatedUser, Rejection> {
         let claims = &token.claims;
         let principal = self.read(&self.principal, claims, Stage::Principal)?.into_iter().next();
-        let Some(principal) = principal.filter(|p| !p.is_empty()) else {
+        // `Strings.hasText`: a principal of only whitespace is no principal.
+        let Some(principal) = principal.filter(|p| p.chars().any(|c| !java_whitespace(c))) else {
             let reason =
                 format!("no principal for token, parser [{}] claim [{}]", self.principal.setting, self.principal.claim);
             return Err(self.reject(Stage::Principal, reason));
@@ -584,7 +587,8 @@ impl Realm {
         let values: Vec<&str> = match claims.get(name) {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::String(s)) => vec![s],
-            Some(Value::Array(items)) if items.iter().all(|v| v.is_string() || v.is_null()) => {
+            // `ClaimParser` wants every element to be a string; a null fails too.
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
                 items.iter().filter_map(Value::as_str).collect()
             }
             Some(_) => {
@@ -642,6 +646,19 @@ impl Realm {
     }
 }
 
+/// Java's `String.trim`: strips the characters up to U+0020 at both ends,
+/// and no other whitespace.
+fn java_trim(s: &str) -> &str {
+    s.trim_matches(|c: char| c <= ' ')
+}
+
+/// Java's `Character.isWhitespace`: Unicode spaces except the no-break ones,
+/// plus the ASCII separators U+001C to U+001F.
+fn java_whitespace(c: char) -> bool {
+    matches!(c, '\u{1c}'..='\u{1f}')
+        || (c.is_whitespace() && !matches!(c, '\u{a0}' | '\u{2007}' | '\u{202f}' | '\u{85}'))
+}
+
 thread_local! {
     /// Role-mapping scratch, one per thread, reused across requests.
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
@@ -691,7 +708,7 @@ impl Realms {
             }
         }
         // The scheme `Bearer ` is case-sensitive; the value is trimmed.
-        let Some(bearer) = bearer.and_then(|v| v.strip_prefix("Bearer ")).map(str::trim) else {
+        let Some(bearer) = bearer.and_then(|v| v.strip_prefix("Bearer ")).map(java_trim) else {
             return Err(Rejection::new(None, Stage::NotHandled, "no `Authorization: Bearer` header"));
         };
         let token = Token::parse(bearer)
@@ -704,7 +721,7 @@ impl Realms {
                     && value.is_char_boundary(13)
                     && value[..13].eq_ignore_ascii_case("SharedSecret ") =>
             {
-                let secret = value[13..].trim();
+                let secret = java_trim(&value[13..]);
                 if secret.is_empty() {
                     return Err(Rejection::new(None, Stage::Request, "client shared secret must be non-empty"));
                 }

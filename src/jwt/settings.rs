@@ -1936,14 +1936,11 @@ fn build_realm(
         let setting = format!("claim_patterns.{claim}");
         let value = entry.as_ref().and_then(|e| {
             let v = cx.string(&setting, e)?;
+            // Compiled as the realm compiles it: with Java's meanings.
             if !v.is_empty()
-                && let Err(err) = regex::RegexBuilder::new(&v).size_limit(1 << 20).build()
+                && let Err(err) = super::java_regex::compile(&v)
             {
-                let message = match err {
-                    regex::Error::Syntax(_) => "syntax error".to_owned(),
-                    regex::Error::CompiledTooBig(_) => "the pattern is too big".to_owned(),
-                    _ => "invalid pattern".to_owned(),
-                };
+                let message = err.lines().last().unwrap_or("invalid pattern").trim().to_owned();
                 cx.error(&setting, Some(e), ErrorKind::InvalidClaimPattern { message });
                 return None;
             }

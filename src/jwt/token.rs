@@ -76,6 +76,7 @@ impl Token {
             Some(Value::String(alg)) => alg.clone(),
             _ => return Err(NotAToken("the JOSE header has no string `alg`")),
         };
+        check_header(&header)?;
         let mut claims = decode_json(payload).ok_or(NotAToken("the payload is not base64url-encoded JSON"))?;
         check_registered_claims(&mut claims)?;
         let signature = decode_base64(signature).ok_or(NotAToken("the signature is not base64url"))?;
@@ -113,6 +114,26 @@ fn decode_json(part: &str) -> Option<Map<String, Value>> {
     }
 }
 
+/// The JOSE types of the registered header parameters (nimbus
+/// `JWSHeader.parse`): a wrong type makes the header, and so the token,
+/// unparseable.
+fn check_header(header: &Map<String, Value>) -> Result<(), NotAToken> {
+    let strings = |v: &Value| v.as_array().is_some_and(|items| items.iter().all(Value::is_string));
+    for (name, value) in header {
+        let ok = match name.as_str() {
+            "kid" | "typ" | "cty" | "jku" | "x5u" | "x5t" | "x5t#S256" => value.is_string(),
+            "jwk" => value.is_object(),
+            "x5c" | "crit" => strings(value),
+            "b64" => value.is_boolean(),
+            _ => true,
+        };
+        if !ok {
+            return Err(NotAToken("a registered JOSE header parameter has the wrong type"));
+        }
+    }
+    Ok(())
+}
+
 /// The JOSE types of registered claims (nimbus `JWTClaimsSet.parse`): a
 /// wrong type makes the claims set, and so the token, unparseable. A
 /// numeric `sub` becomes its string form, as newer nimbus does, and a
@@ -137,7 +158,8 @@ fn check_registered_claims(claims: &mut Map<String, Value>) -> Result<(), NotATo
             let list = Value::Array(vec![Value::String(s.clone())]);
             claims.insert("aud".into(), list);
         }
-        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
+        // nimbus copies the list into a string array, which keeps nulls.
+        Some(Value::Array(items)) if items.iter().all(|v| v.is_string() || v.is_null()) => {}
         Some(_) => return Err(NotAToken("the `aud` claim is not a string or an array of strings")),
     }
     for name in DATE_CLAIMS {
@@ -148,12 +170,20 @@ fn check_registered_claims(claims: &mut Map<String, Value>) -> Result<(), NotATo
     Ok(())
 }
 
-/// A date claim in whole seconds: JOSE libraries truncate fractions.
-pub(crate) fn seconds(value: &Value) -> Option<i64> {
-    match value {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f.trunc() as i64)),
-        _ => None,
-    }
+/// A date claim in milliseconds, as nimbus computes it: the number's Java
+/// `longValue()` (fractions truncated, doubles saturated, integers past 64
+/// bits wrapped), times 1000 in wrapping 64-bit arithmetic. So an absurdly
+/// large `exp` wraps to the past, as it does in Elasticsearch.
+pub(crate) fn millis(value: &Value) -> Option<i64> {
+    let Value::Number(n) = value else { return None };
+    let secs = if let Some(i) = n.as_i64() {
+        i
+    } else if let Some(u) = n.as_u64() {
+        u as i64
+    } else {
+        n.as_f64()? as i64
+    };
+    Some(secs.wrapping_mul(1000))
 }
 
 #[cfg(test)]
@@ -175,7 +205,9 @@ mod tests {
         assert_eq!(t.kid(), Some("k"));
         assert_eq!(t.claims["sub"], "42");
         assert_eq!(t.claims["aud"], serde_json::json!(["a"]));
-        assert_eq!(seconds(&t.claims["exp"]), Some(1));
+        assert_eq!(millis(&t.claims["exp"]), Some(1000));
+        assert_eq!(millis(&serde_json::json!(18446744073709551615u64)), Some(-1000));
+        assert!(millis(&serde_json::json!(1e300)).is_some_and(|ms| ms < 0));
         assert_eq!(t.signature, b"sig");
         assert!(t.signing_input.ends_with(&encode(r#"{"sub":42,"aud":"a","exp":1.9}"#)));
         assert!(!format!("{t:?}").contains("sig\""));
@@ -195,6 +227,9 @@ mod tests {
             token(r#"{"alg":"HS256"}"#, r#"{"exp":"tomorrow"}"#),
             token(r#"{"alg":"HS256"}"#, r#"{"iss":1}"#),
             token(r#"{"alg":"HS256"}"#, r#"{"aud":[1]}"#),
+            token(r#"{"alg":"HS256","kid":5}"#, "{}"),
+            token(r#"{"alg":"HS256","typ":5}"#, "{}"),
+            token(r#"{"alg":"HS256","jwk":"x"}"#, "{}"),
             token(r#"{"alg":"HS256"}"#, r#"{"sub":"a","sub":"b"}"#),
             format!("{}=.{}.{}", encode(r#"{"alg":"HS256"}"#), encode("{}"), encode("s")),
             "x".repeat(MAX_TOKEN_LEN + 1),

@@ -207,6 +207,24 @@ impl FieldIndex {
         }
     }
 
+    /// About how many bytes the indexes occupy (see `Program::memory_bytes`).
+    pub(super) fn memory_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let entry = size_of::<(Box<str>, PredList)>() + 1;
+        let table = |t: &Table| t.capacity() * entry + t.keys().map(|k| k.len()).sum::<usize>();
+        let mut bytes = table(&self.exact) + table(&self.normalized) + table(&self.normalized_folded);
+        bytes += table(&self.subtree) + self.ints.capacity() * (size_of::<(i64, PredList)>() + 1);
+        let p = &self.patterns;
+        bytes += p.prefix.iter().chain(&p.suffix).map(|(_, t)| table(t)).sum::<usize>();
+        bytes += p
+            .general
+            .iter()
+            .map(|(_, pattern)| size_of::<(PredId, Pattern)>() + 4 * pattern.source().len())
+            .sum::<usize>();
+        bytes += p.prefilter.as_ref().map_or(0, AhoCorasick::memory_usage);
+        bytes + std::mem::size_of_val(p.unfiltered.as_slice())
+    }
+
     /// Counts for the listing: (exact, normalized, subtree, prefix, suffix, general, prefiltered).
     pub(super) fn summary(&self) -> String {
         let mut parts = Vec::new();
