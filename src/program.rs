@@ -322,8 +322,8 @@ impl Program {
         }
         candidates.extend_from_slice(&self.always);
         candidates.sort_unstable();
-        let mut roles = Vec::new();
-        let mut mappings = Vec::new();
+        let mut roles = Vec::with_capacity(candidates.len());
+        let mut mappings = Vec::with_capacity(candidates.len());
         let mut rendered = Vec::new();
         let mut scope = None;
         for &m in candidates.iter() {
@@ -375,7 +375,7 @@ impl Program {
         }
         if !self.metadata.is_empty() {
             for (key, value) in &model.metadata {
-                if let Some(&f) = self.metadata.get(key) {
+                if let Some(&f) = self.metadata.get(*key) {
                     self.fields[f].match_meta(value, scratch);
                 }
             }

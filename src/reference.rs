@@ -26,7 +26,8 @@ pub struct Resolution {
 ///
 /// let rules = RuleSet::from_json(r#"{"m": {"enabled": true, "roles": ["r"],
 ///     "rules": {"field": {"username": "*@example.com"}}}}"#, "m", &Options::default()).unwrap();
-/// let model = Model::new(&User::new("ann@example.com", "jwt1")).unwrap();
+/// let user = User::new("ann@example.com", "jwt1");
+/// let model = Model::new(&user).unwrap();
 /// let resolution = Reference::new(&rules).resolve(&model).unwrap();
 /// assert_eq!(resolution.roles, ["r"]);
 /// ```

@@ -135,22 +135,25 @@ impl fmt::Display for UserError {
 
 impl std::error::Error for UserError {}
 
-/// A metadata value as the model holds it (spec §2.3).
+/// A metadata value as the model holds it (spec §2.3), borrowing the
+/// user's strings.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Meta {
+pub(crate) enum Meta<'a> {
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
     /// An integer past the 64-bit signed range.
     Big(u64),
-    Str(Box<str>),
-    List(Vec<Meta>),
+    Str(&'a str),
+    List(Vec<Meta<'a>>),
 }
 
-impl Meta {
-    /// Whether a `null` rule value matches: the value is null, or a list
-    /// that holds a null somewhere (lists are any-of, nested lists recurse).
+/// Why a metadata value cannot be modelled: the pointer below the metadata
+/// key, and the message.
+type MetaError = (String, &'static str);
+
+impl<'a> Meta<'a> {
     /// The first integer past the 64-bit range in this value, if any.
     pub(crate) fn big_number(&self) -> Option<u64> {
         match self {
@@ -160,6 +163,8 @@ impl Meta {
         }
     }
 
+    /// Whether a `null` rule value matches: the value is null, or a list
+    /// that holds a null somewhere (lists are any-of, nested lists recurse).
     pub(crate) fn matches_null(&self) -> bool {
         match self {
             Meta::Null => true,
@@ -168,7 +173,7 @@ impl Meta {
         }
     }
 
-    fn from_json(value: &Value, pointer: &str, depth: usize) -> Result<Meta, UserError> {
+    fn from_json(value: &'a Value, depth: usize) -> Result<Meta<'a>, MetaError> {
         Ok(match value {
             Value::Null => Meta::Null,
             Value::Bool(b) => Meta::Bool(*b),
@@ -183,23 +188,25 @@ impl Meta {
                     Meta::Big(n.as_u64().unwrap_or(u64::MAX))
                 }
             }
-            Value::String(s) => Meta::Str(s.as_str().into()),
+            Value::String(s) => Meta::Str(s),
             Value::Array(items) => {
                 if depth >= MAX_META_DEPTH {
-                    return Err(UserError::new(pointer, format!("lists nested deeper than {MAX_META_DEPTH}")));
+                    return Err((String::new(), "lists are nested deeper than the limit"));
                 }
                 let mut list = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
-                    list.push(Meta::from_json(item, &format!("{pointer}/{i}"), depth + 1)?);
+                    // The pointer is built only on the way out of an error.
+                    list.push(Meta::from_json(item, depth + 1).map_err(|(rest, m)| (format!("/{i}{rest}"), m))?);
                 }
                 Meta::List(list)
             }
+            // ExpressionModel refuses maps ("Unsupported value type"), which
+            // fails the user's whole role resolution.
             Value::Object(_) => {
-                // ExpressionModel refuses maps ("Unsupported value type"), which
-                // fails the user's whole role resolution.
-                let message =
-                    "metadata values cannot be objects (Elasticsearch cannot build a role-mapping model of this user)";
-                return Err(UserError::new(pointer, message));
+                return Err((
+                    String::new(),
+                    "metadata values cannot be objects (Elasticsearch cannot build a role-mapping model of this user)",
+                ));
             }
         })
     }
@@ -211,7 +218,7 @@ impl Meta {
             Meta::Int(i) => Value::from(*i),
             Meta::Float(f) => Value::from(*f),
             Meta::Big(n) => Value::from(*n),
-            Meta::Str(s) => Value::String(s.to_string()),
+            Meta::Str(s) => Value::String((*s).to_owned()),
             Meta::List(items) => Value::Array(items.iter().map(Meta::to_json).collect()),
         }
     }
@@ -223,21 +230,29 @@ pub const MAX_META_DEPTH: usize = 32;
 /// A string matched with the DN-aware predicate (`dn` and each group),
 /// with its normalized DN computed once.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct DnValue {
-    pub(crate) raw: Box<str>,
+pub(crate) struct DnValue<'a> {
+    pub(crate) raw: &'a str,
     /// `None` when the string does not parse as a DN.
     pub(crate) normalized: Option<Box<str>>,
 }
 
-impl DnValue {
-    pub(crate) fn new(raw: &str) -> Self {
-        Self { raw: raw.into(), normalized: dn::normalize(raw).map(String::into_boxed_str) }
+impl<'a> DnValue<'a> {
+    pub(crate) fn new(raw: &'a str) -> Self {
+        // Every attribute-value pair has an `=`: without one, only a string
+        // of spaces (the empty DN) parses, and most group names are settled
+        // without running the parser.
+        let normalized = if raw.contains('=') || raw.bytes().all(|b| b == b' ') {
+            dn::normalize(raw).map(String::into_boxed_str)
+        } else {
+            None
+        };
+        Self { raw, normalized }
     }
 }
 
 /// Elasticsearch's role-mapping model of a user: what rules are matched
-/// against. Build it once per user; evaluating any number of programs
-/// against it is then cheap.
+/// against. It borrows the user's strings; build it once per user, and
+/// evaluating any number of programs against it is then cheap.
 ///
 /// ```
 /// use rolemap::{Model, User};
@@ -248,62 +263,86 @@ impl DnValue {
 /// assert_eq!(err.json_pointer(), "/metadata/bad");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-pub struct Model {
-    pub(crate) username: Box<str>,
-    pub(crate) realm: Box<str>,
-    pub(crate) dn: Option<DnValue>,
-    /// Deduplicated, in first-seen order.
-    pub(crate) groups: Vec<DnValue>,
+pub struct Model<'a> {
+    pub(crate) username: &'a str,
+    pub(crate) realm: &'a str,
+    pub(crate) dn: Option<DnValue<'a>>,
+    /// As given, repeats included.
+    pub(crate) groups: Vec<DnValue<'a>>,
     /// Sorted by key.
-    pub(crate) metadata: Vec<(Box<str>, Meta)>,
+    pub(crate) metadata: Vec<(&'a str, Meta<'a>)>,
 }
 
-impl Model {
+impl<'a> Model<'a> {
     /// Builds the model of `user`, or fails as Elasticsearch does for a user
     /// whose metadata holds an object.
-    pub fn new(user: &User) -> Result<Self, UserError> {
+    pub fn new(user: &'a User) -> Result<Self, UserError> {
         let mut metadata = Vec::with_capacity(user.metadata.len());
         for (key, value) in &user.metadata {
-            let pointer = format!("/metadata/{}", key.replace('~', "~0").replace('/', "~1"));
-            metadata.push((key.as_str().into(), Meta::from_json(value, &pointer, 0)?));
+            let meta = Meta::from_json(value, 0).map_err(|(rest, message)| {
+                let key = key.replace('~', "~0").replace('/', "~1");
+                UserError::new(format!("/metadata/{key}{rest}"), message)
+            })?;
+            metadata.push((key.as_str(), meta));
         }
-        metadata.sort_by(|a: &(Box<str>, Meta), b| a.0.cmp(&b.0));
-        let mut groups: Vec<DnValue> = Vec::with_capacity(user.groups.len());
-        for group in &user.groups {
-            if !groups.iter().any(|g| *g.raw == **group) {
-                groups.push(DnValue::new(group));
-            }
-        }
+        metadata.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        // Groups are a set, but a repeated group changes no match (groups
+        // are any-of), so they are kept as given; templates see them
+        // deduplicated.
+        let groups = user.groups.iter().map(|g| DnValue::new(g)).collect();
         Ok(Self {
-            username: user.username.as_str().into(),
-            realm: user.realm.as_str().into(),
+            username: &user.username,
+            realm: &user.realm,
             dn: user.dn.as_deref().map(DnValue::new),
             groups,
             metadata,
         })
     }
 
-    pub(crate) fn metadata(&self, key: &str) -> Option<&Meta> {
-        self.metadata.binary_search_by(|(k, _)| (**k).cmp(key)).ok().map(|i| &self.metadata[i].1)
+    pub(crate) fn metadata(&self, key: &str) -> Option<&Meta<'a>> {
+        self.metadata.binary_search_by(|(k, _)| (*k).cmp(key)).ok().map(|i| &self.metadata[i].1)
     }
 
     /// The model as the map role templates see (spec §3.3): `username`,
     /// `dn` (if any), `groups` (sorted), `realm.name`, `metadata.<key>`.
     pub(crate) fn template_scope(&self) -> Map<String, Value> {
         let mut scope = Map::new();
-        scope.insert("username".into(), Value::String(self.username.to_string()));
+        scope.insert("username".into(), Value::String(self.username.to_owned()));
         if let Some(dn) = &self.dn {
-            scope.insert("dn".into(), Value::String(dn.raw.to_string()));
+            scope.insert("dn".into(), Value::String(dn.raw.to_owned()));
         }
         // Elasticsearch's group set has no defined order; sorting makes
         // `{{#join}}groups{{/join}}` deterministic.
-        let mut groups: Vec<&str> = self.groups.iter().map(|g| &*g.raw).collect();
+        let mut groups: Vec<&str> = self.groups.iter().map(|g| g.raw).collect();
         groups.sort_unstable();
+        groups.dedup();
         scope.insert("groups".into(), Value::Array(groups.into_iter().map(|g| Value::String(g.into())).collect()));
-        scope.insert("realm.name".into(), Value::String(self.realm.to_string()));
+        scope.insert("realm.name".into(), Value::String(self.realm.to_owned()));
         for (key, value) in &self.metadata {
             scope.insert(format!("metadata.{key}"), value.to_json());
         }
         scope
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The shortcut in `DnValue::new` gives what the parser would.
+        #[test]
+        fn strings_without_equals_are_not_dns(s in "[^=]{0,12}") {
+            prop_assert_eq!(DnValue::new(&s).normalized.map(String::from), dn::normalize(&s));
+        }
+    }
+
+    #[test]
+    fn templates_see_each_group_once() {
+        let mut user = User::new("u", "r");
+        user.groups = (0..200).map(|i| format!("g{}", i % 100)).collect();
+        let model = Model::new(&user).unwrap();
+        assert_eq!(model.template_scope()["groups"].as_array().unwrap().len(), 100);
     }
 }
