@@ -141,7 +141,7 @@ impl Matcher {
 
     /// The DN-aware predicate (spec §3.4) on one `dn` or group value.
     pub(crate) fn matches_dn(&self, value: &DnValue) -> bool {
-        let s = &*value.raw;
+        let s = value.raw;
         let n = value.normalized.as_deref();
         match self {
             Matcher::Literal { text, normalized } => {

@@ -360,10 +360,10 @@ impl Program {
     /// Step 1: the set of true predicates for this user.
     fn find_predicates(&self, model: &Model, scratch: &mut Scratch) {
         if let Some(f) = self.username {
-            self.fields[f].match_str(&model.username, scratch);
+            self.fields[f].match_str(model.username, scratch);
         }
         if let Some(f) = self.realm {
-            self.fields[f].match_str(&model.realm, scratch);
+            self.fields[f].match_str(model.realm, scratch);
         }
         if let (Some(f), Some(dn)) = (self.dn, &model.dn) {
             self.fields[f].match_dn(dn, scratch);

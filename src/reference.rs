@@ -79,8 +79,8 @@ fn eval(cond: &Cond, model: &Model) -> bool {
 /// One rule value against one model field (spec §3.1).
 fn field_matches(field: &Field, matcher: &Matcher, model: &Model) -> bool {
     match field {
-        Field::Username => matcher.matches_str(&model.username),
-        Field::Realm => matcher.matches_str(&model.realm),
+        Field::Username => matcher.matches_str(model.username),
+        Field::Realm => matcher.matches_str(model.realm),
         Field::Dn => match &model.dn {
             Some(dn) => matcher.matches_dn(dn),
             None => matcher.matches_absent(),

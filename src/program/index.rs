@@ -157,7 +157,7 @@ impl FieldIndex {
     pub(super) fn match_dn(&self, value: &DnValue, scratch: &mut Scratch) {
         let Scratch { truth, buffers, .. } = scratch;
         let [folded, lower, upper] = buffers;
-        let raw = &*value.raw;
+        let raw = value.raw;
         let normalized = value.normalized.as_deref();
         // Literals: equal ignoring case, or equal normalized DNs.
         if !self.exact.is_empty() {
