@@ -161,8 +161,15 @@ impl FieldIndex {
         let normalized = value.normalized.as_deref();
         // Literals: equal ignoring case, or equal normalized DNs.
         if !self.exact.is_empty() {
-            fold_case(raw, folded);
-            set_all(truth, self.exact.get(folded.as_str()));
+            // Most group names are lower-case ASCII already: their folded
+            // form is themselves.
+            let key = if raw.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+                raw
+            } else {
+                fold_case(raw, folded);
+                folded.as_str()
+            };
+            set_all(truth, self.exact.get(key));
         }
         if let Some(n) = normalized {
             set_all(truth, self.normalized.get(n));

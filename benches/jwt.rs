@@ -1,0 +1,68 @@
+//! The JWT pipeline per algorithm family: authenticate and map (no cache)
+//! against jsonwebtoken's own decode of the same token (signature and
+//! claims checks only, no user, no roles) in the same group. Tokens and
+//! keys are the PyJWT-minted fixtures of `tests/fixtures/jwt/`.
+
+#![expect(clippy::unwrap_used, reason = "fixed, valid input: a failure should stop the bench at once")]
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use jsonwebtoken::{DecodingKey, Validation, jwk::JwkSet};
+use rolemap::jwt::{Realms, settings};
+use rolemap::{Program, workload};
+use serde_json::Value;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jwt")
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(fixtures().join(path)).unwrap()
+}
+
+fn pipeline(c: &mut Criterion) {
+    let manifest: Value = serde_json::from_str(&read("manifest.json")).unwrap();
+    let mut flat = manifest["realm"].as_object().unwrap().clone();
+    let name = flat.remove("name").unwrap();
+    let hmac = flat.remove("hmac_jwkset_file").unwrap();
+    flat.insert("hmac_jwkset".into(), read(hmac.as_str().unwrap()).into());
+    let realm = settings::from_flat(name.as_str().unwrap(), &flat, &fixtures()).unwrap();
+    // Map with a thousand-mapping program, as a service would.
+    let program = Arc::new(Program::from_json(&workload::mappings(1_000)).unwrap());
+    let realms = Realms::new(&[realm], program).unwrap();
+    let now = UNIX_EPOCH + Duration::from_secs(manifest["now"].as_u64().unwrap());
+    let pkc: JwkSet = serde_json::from_str(&read("keys/pkc.jwkset.json")).unwrap();
+
+    let mut group = c.benchmark_group("jwt");
+    for (alg, kid) in
+        [("HS256", None), ("RS256", Some("rsa-2048")), ("ES256", Some("ec-p256")), ("ES512", Some("ec-p521"))]
+    {
+        let token = read(&format!("tokens/{alg}.jwt"));
+        let token = token.trim().to_owned();
+        let bearer = format!("Bearer {token}");
+        assert!(realms.authenticate([("Authorization", bearer.as_str())], now).is_ok());
+        group.bench_function(BenchmarkId::new("authenticate_and_map", alg), |b| {
+            b.iter(|| realms.authenticate([("Authorization", black_box(bearer.as_str()))], now).unwrap().roles.len())
+        });
+        // jsonwebtoken has no ES512; its bare decode is the baseline for the others.
+        let Ok(algorithm) = alg.parse::<jsonwebtoken::Algorithm>() else { continue };
+        let key = match kid {
+            None => DecodingKey::from_secret(read("keys/hs256.secret.txt").as_bytes()).unwrap(),
+            Some(kid) => DecodingKey::from_jwk(pkc.find(kid).unwrap()).unwrap(),
+        };
+        let mut validation = Validation::new(algorithm);
+        validation.set_audience(&["es02"]);
+        validation.set_issuer(&["https://issuer.example.com/"]);
+        jsonwebtoken::decode::<Value>(&token, &key, &validation).unwrap();
+        group.bench_function(BenchmarkId::new("jsonwebtoken_decode", alg), |b| {
+            b.iter(|| jsonwebtoken::decode::<Value>(black_box(&token), &key, &validation).unwrap().claims)
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, pipeline);
+criterion_main!(benches);
