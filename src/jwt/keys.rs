@@ -75,7 +75,6 @@ use aws_lc_rs::hmac;
 use aws_lc_rs::signature::{self as sig, ParsedPublicKey, RsaPublicKeyComponents};
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// Largest JWK set document accepted by [`parse_jwk_set`], in bytes (1 MiB).
@@ -930,96 +929,22 @@ fn decode_b64url(s: &str) -> Option<Vec<u8>> {
 // Strict JSON (duplicate member names rejected)
 // ---------------------------------------------------------------------------------------------
 
-const DUPLICATE_MARKER: &str = "duplicate json member ";
-
 fn parse_strict_json(json: &str) -> Result<Value, KeyError> {
-    let mut de = serde_json::Deserializer::from_str(json);
-    let result = StrictValue::deserialize(&mut de).and_then(|v| de.end().map(|()| v.0));
-    result.map_err(|e| {
-        let message = e.to_string();
-        if e.is_data() && message.starts_with(DUPLICATE_MARKER) {
-            // Our own message (member name already quoted) plus serde_json's position.
-            KeyError::new(KeyErrorKind::DuplicateMember, format!("jwk set has a {message}"))
-        } else {
-            // serde_json's syntax messages are generic, but only the position is reported so no
-            // fragment of the document (possibly a secret) can leak.
-            KeyError::new(
+    crate::parse::strict_json(json).map_err(|e| {
+        let (line, column) = e.location().line_column().unwrap_or((0, 0));
+        match e.kind() {
+            crate::ErrorKind::DuplicateKey(member) => KeyError::new(
+                KeyErrorKind::DuplicateMember,
+                format!("jwk set has a duplicate json member `{member}` (line {line}, column {column})"),
+            ),
+            // Only the position is reported, so that no fragment of the
+            // document (possibly a secret) can leak.
+            _ => KeyError::new(
                 KeyErrorKind::InvalidJson,
-                format!("jwk set is not valid json (line {}, column {})", e.line(), e.column()),
-            )
+                format!("jwk set is not valid json (line {line}, column {column})"),
+            ),
         }
     })
-}
-
-/// A `serde_json::Value` whose deserialisation rejects repeated member names.
-struct StrictValue(Value);
-
-impl<'de> Deserialize<'de> for StrictValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(StrictVisitor).map(StrictValue)
-    }
-}
-
-struct StrictVisitor;
-
-impl<'de> Visitor<'de> for StrictVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any json value")
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut out = Vec::new();
-        while let Some(StrictValue(v)) = seq.next_element()? {
-            out.push(v);
-        }
-        Ok(Value::Array(out))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
-                return Err(de::Error::custom(format_args!("{DUPLICATE_MARKER}`{}`", quote(&key))));
-            }
-            let StrictValue(v) = map.next_value()?;
-            out.insert(key, v);
-        }
-        Ok(Value::Object(out))
-    }
 }
 
 #[cfg(test)]
