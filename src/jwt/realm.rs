@@ -548,24 +548,25 @@ impl Realm {
         let email = read_opt(&self.mail, Stage::Mail)?.into_iter().next();
         let full_name = read_opt(&self.name_claim, Stage::Name)?.into_iter().next();
         let metadata = self.metadata(claims);
-        let user = User {
-            username: principal.clone(),
-            dn: dn.clone(),
-            groups: groups.clone(),
-            realm: self.name.clone(),
-            metadata,
+        let user = User { username: principal, dn, groups, realm: self.name.clone(), metadata };
+        let roles = {
+            let model = Model::new(&user).map_err(|e| self.reject(Stage::RoleMapping, e.to_string()))?;
+            SCRATCH.with(|scratch| {
+                let mut scratch = scratch.borrow_mut();
+                program.evaluate(&model, &mut scratch).map(|roles| {
+                    let mut names: Vec<String> = roles.names().map(str::to_owned).collect();
+                    names.sort_unstable();
+                    names.dedup();
+                    names
+                })
+            })
         };
-        let model = Model::new(&user).map_err(|e| self.reject(Stage::RoleMapping, e.to_string()))?;
-        let roles = SCRATCH.with(|scratch| {
-            let mut scratch = scratch.borrow_mut();
-            program.evaluate(&model, &mut scratch).map(|roles| roles.to_resolution().roles)
-        });
         let roles = roles.map_err(|e| self.reject(Stage::RoleMapping, e.to_string()))?;
         Ok(AuthenticatedUser {
-            realm: self.name.clone(),
-            principal,
-            groups,
-            dn,
+            realm: user.realm,
+            principal: user.username,
+            groups: user.groups,
+            dn: user.dn,
             email,
             full_name,
             metadata: user.metadata,
