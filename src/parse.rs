@@ -469,7 +469,7 @@ pub(crate) fn strict_json(text: &str) -> Result<Value, Error> {
     })
 }
 
-struct StrictValue;
+pub(crate) struct StrictValue;
 
 impl<'de> DeserializeSeed<'de> for StrictValue {
     type Value = Value;

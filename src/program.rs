@@ -27,6 +27,7 @@ use crate::user::Model;
 use codegen::Inst;
 use index::FieldIndex;
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 use std::ops::Range;
 
 /// A mapping's position in the program.
@@ -322,8 +323,8 @@ impl Program {
         }
         candidates.extend_from_slice(&self.always);
         candidates.sort_unstable();
-        let mut roles = Vec::with_capacity(candidates.len());
-        let mut mappings = Vec::with_capacity(candidates.len());
+        let mut roles = SmallVec::new();
+        let mut mappings = SmallVec::new();
         let mut rendered = Vec::new();
         let mut scope = None;
         for &m in candidates.iter() {
@@ -509,9 +510,11 @@ fn anchors(expr: &Expr, usage: &[u32]) -> Option<Vec<PredId>> {
 #[derive(Debug, Clone)]
 pub struct Roles<'p> {
     program: &'p Program,
-    roles: Vec<RoleId>,
+    /// Inline up to a few dozen: most users get that many roles or fewer,
+    /// and then evaluation allocates nothing.
+    roles: SmallVec<[RoleId; 24]>,
     rendered: Vec<String>,
-    mappings: Vec<MappingId>,
+    mappings: SmallVec<[MappingId; 24]>,
 }
 
 impl<'p> Roles<'p> {

@@ -4,7 +4,7 @@
 
 use super::keys::{Algorithm, Jwk, SignatureFailure, verify_signature};
 use super::settings::{ClientAuthType, RealmSettings, TokenType};
-use super::token::{Token, millis};
+use super::token::{Claims, Token, millis};
 use crate::pattern::Pattern;
 use crate::{Model, Program, Scratch, User};
 use regex::Regex;
@@ -404,7 +404,7 @@ impl Realm {
     /// of strings), and one value must be allowed.
     fn check_string_claim(
         &self,
-        claims: &Map<String, Value>,
+        claims: &Claims,
         name: &str,
         fallback: Option<&str>,
         multi: bool,
@@ -442,7 +442,7 @@ impl Realm {
     /// against a clock in milliseconds.
     fn check_date(
         &self,
-        claims: &Map<String, Value>,
+        claims: &Claims,
         name: &str,
         required: bool,
         stage: Stage,
@@ -576,7 +576,7 @@ impl Realm {
 
     /// `ClaimParser`: the claim's string values (the fallback claim stands in
     /// when the claim is absent), each through the pattern's group 1.
-    fn read(&self, reader: &ClaimReader, claims: &Map<String, Value>, stage: Stage) -> Result<Vec<String>, Rejection> {
+    fn read(&self, reader: &ClaimReader, claims: &Claims, stage: Stage) -> Result<Vec<String>, Rejection> {
         let mut name = reader.claim.as_str();
         if self.token_type == TokenType::AccessToken && !claims.contains_key(name) {
             match name {
@@ -621,7 +621,7 @@ impl Realm {
     /// `jwt_token_type` always; with `populate_user_metadata`, every claim
     /// that is a string, number, boolean or a flat array of them, as
     /// `jwt_claim_<name>` (dates `exp`, `nbf`, `iat` are not).
-    fn metadata(&self, claims: &Map<String, Value>) -> Map<String, Value> {
+    fn metadata(&self, claims: &Claims) -> Map<String, Value> {
         let mut metadata = Map::new();
         let token_type = match self.token_type {
             TokenType::IdToken => "id_token",
@@ -630,8 +630,8 @@ impl Realm {
         metadata.insert("jwt_token_type".into(), token_type.into());
         if self.populate_metadata {
             let scalar = |v: &Value| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
-            for (name, value) in claims {
-                if matches!(name.as_str(), "exp" | "nbf" | "iat") {
+            for (name, value) in claims.iter() {
+                if matches!(name, "exp" | "nbf" | "iat") {
                     continue;
                 }
                 let keep = match value {

@@ -11,9 +11,11 @@
 //! canonical (no padding, no `+` or `/`), and JSON objects must not repeat a
 //! key.
 
-use crate::parse::strict_json;
+use crate::parse::{StrictValue, strict_json};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rustc_hash::FxHashSet;
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -40,7 +42,7 @@ pub struct Token {
     /// `alg` from the header.
     pub(crate) alg: String,
     /// The claims, with registered claims checked for type.
-    pub(crate) claims: Map<String, Value>,
+    pub(crate) claims: Claims,
     /// `header.payload`, the bytes the signature covers.
     pub(crate) signing_input: String,
     /// The decoded signature. Never printed.
@@ -77,7 +79,7 @@ impl Token {
             _ => return Err(NotAToken("the JOSE header has no string `alg`")),
         };
         check_header(&header)?;
-        let mut claims = decode_json(payload).ok_or(NotAToken("the payload is not base64url-encoded JSON"))?;
+        let mut claims = decode_claims(payload).ok_or(NotAToken("the payload is not base64url-encoded JSON"))?;
         check_registered_claims(&mut claims)?;
         let signature = decode_base64(signature).ok_or(NotAToken("the signature is not base64url"))?;
         let signing_input = bearer.rfind('.').map_or("", |end| &bearer[..end]).to_owned();
@@ -114,6 +116,84 @@ fn decode_json(part: &str) -> Option<Map<String, Value>> {
     }
 }
 
+/// The claims of a token, in token order.
+///
+/// A token holds a few dozen claims at most and each realm reads only a
+/// handful, so a list searched by name costs less than a hash map built
+/// for every token.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Claims(Vec<(String, Value)>);
+
+impl Claims {
+    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    pub(crate) fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    fn set(&mut self, name: &str, value: Value) {
+        match self.0.iter_mut().find(|(k, _)| k == name) {
+            Some((_, v)) => *v = value,
+            None => self.0.push((name.to_owned(), value)),
+        }
+    }
+}
+
+/// Reads the claims object, refusing a repeated claim name as the strict
+/// JSON reader does for nested objects.
+struct ClaimsSeed;
+
+impl<'de> DeserializeSeed<'de> for ClaimsSeed {
+    type Value = Claims;
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Claims, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ClaimsSeed {
+    type Value = Claims;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of claims")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Claims, A::Error> {
+        let mut claims = Vec::new();
+        // Past a few dozen names, a set keeps the duplicate check linear.
+        let mut names: Option<FxHashSet<String>> = None;
+        while let Some(key) = map.next_key::<String>()? {
+            let repeated = match &mut names {
+                Some(names) => !names.insert(key.clone()),
+                None => claims.iter().any(|(k, _): &(String, Value)| *k == key),
+            };
+            if repeated {
+                return Err(de::Error::custom("a claim name is repeated"));
+            }
+            if names.is_none() && claims.len() >= 32 {
+                names = Some(claims.iter().map(|(k, _)| k.clone()).chain(std::iter::once(key.clone())).collect());
+            }
+            let value = map.next_value_seed(StrictValue)?;
+            claims.push((key, value));
+        }
+        Ok(Claims(claims))
+    }
+}
+
+fn decode_claims(part: &str) -> Option<Claims> {
+    let bytes = decode_base64(part)?;
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    let claims = ClaimsSeed.deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    // A JWT is UTF-8 JSON; serde_json already refuses invalid UTF-8 in strings.
+    Some(claims)
+}
+
 /// The JOSE types of the registered header parameters (nimbus
 /// `JWSHeader.parse`): a wrong type makes the header, and so the token,
 /// unparseable.
@@ -138,8 +218,8 @@ fn check_header(header: &Map<String, Value>) -> Result<(), NotAToken> {
 /// wrong type makes the claims set, and so the token, unparseable. A
 /// numeric `sub` becomes its string form, as newer nimbus does, and a
 /// string `aud` a one-element list. JSON `null` counts as absent.
-fn check_registered_claims(claims: &mut Map<String, Value>) -> Result<(), NotAToken> {
-    claims.retain(|_, v| !v.is_null());
+fn check_registered_claims(claims: &mut Claims) -> Result<(), NotAToken> {
+    claims.0.retain(|(_, v)| !v.is_null());
     for name in ["iss", "jti"] {
         if claims.get(name).is_some_and(|v| !v.is_string()) {
             return Err(NotAToken("a registered string claim (`iss`, `jti`) is not a string"));
@@ -147,7 +227,7 @@ fn check_registered_claims(claims: &mut Map<String, Value>) -> Result<(), NotATo
     }
     if let Some(Value::Number(n)) = claims.get("sub") {
         let text = n.to_string();
-        claims.insert("sub".into(), Value::String(text));
+        claims.set("sub", Value::String(text));
     }
     if claims.get("sub").is_some_and(|v| !v.is_string()) {
         return Err(NotAToken("the `sub` claim is not a string"));
@@ -156,7 +236,7 @@ fn check_registered_claims(claims: &mut Map<String, Value>) -> Result<(), NotATo
         None => {}
         Some(Value::String(s)) => {
             let list = Value::Array(vec![Value::String(s.clone())]);
-            claims.insert("aud".into(), list);
+            claims.set("aud", list);
         }
         // nimbus copies the list into a string array, which keeps nulls.
         Some(Value::Array(items)) if items.iter().all(|v| v.is_string() || v.is_null()) => {}
@@ -203,9 +283,9 @@ mod tests {
         let t = Token::parse(&token(r#"{"alg":"HS256","kid":"k"}"#, r#"{"sub":42,"aud":"a","exp":1.9}"#)).unwrap();
         assert_eq!(t.alg, "HS256");
         assert_eq!(t.kid(), Some("k"));
-        assert_eq!(t.claims["sub"], "42");
-        assert_eq!(t.claims["aud"], serde_json::json!(["a"]));
-        assert_eq!(millis(&t.claims["exp"]), Some(1000));
+        assert_eq!(t.claims.get("sub").unwrap(), "42");
+        assert_eq!(t.claims.get("aud").unwrap(), &serde_json::json!(["a"]));
+        assert_eq!(millis(t.claims.get("exp").unwrap()), Some(1000));
         assert_eq!(millis(&serde_json::json!(18446744073709551615u64)), Some(-1000));
         assert!(millis(&serde_json::json!(1e300)).is_some_and(|ms| ms < 0));
         assert_eq!(t.signature, b"sig");
