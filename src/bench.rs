@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 /// One size's measurements.
 pub struct Row {
+    /// Throughput with two threads over throughput with one, when measured.
+    scaling: Option<f64>,
     mappings: usize,
     compile_ms: f64,
     program_bytes: usize,
@@ -22,7 +24,7 @@ pub struct Row {
 
 impl Row {
     pub fn to_json(&self) -> serde_json::Value {
-        json!({
+        let mut row = json!({
             "mappings": self.mappings,
             "compile_ms": round(self.compile_ms, 2),
             "program_bytes": self.program_bytes,
@@ -32,7 +34,11 @@ impl Row {
             "speedup": round(self.reference_ns / self.eval_ns, 1),
             "roles_per_user": self.roles_per_user,
             "agree": self.agree,
-        })
+        });
+        if let (Some(scaling), Some(object)) = (self.scaling, row.as_object_mut()) {
+            object.insert("two_thread_scaling".into(), json!(round(scaling, 2)));
+        }
+        row
     }
 
     pub fn to_line(&self) -> String {
@@ -47,7 +53,7 @@ impl Row {
             self.reference_ns / self.eval_ns,
             self.roles_per_user,
             if self.agree { "yes" } else { "NO" }
-        )
+        ) + &self.scaling.map_or(String::new(), |s| format!("  (2 threads: {s:.2}x the throughput of 1)"))
     }
 
     pub const HEADER: &str =
@@ -82,8 +88,34 @@ fn median_ns(mut f: impl FnMut(), per_call: usize, samples: usize, target: Durat
     times[times.len() / 2]
 }
 
-/// Measures one workload size.
-pub fn measure(n: usize) -> Result<Row, String> {
+/// Evaluations per second of `threads` threads resolving the users at once,
+/// each with its own scratch, for a fixed time.
+fn throughput(program: &Program, models: &[Model<'_>], threads: usize) -> f64 {
+    let duration = Duration::from_millis(600);
+    let counts: Vec<usize> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(move || {
+                    let mut scratch = Scratch::default();
+                    let start = Instant::now();
+                    let mut count = 0;
+                    while start.elapsed() < duration {
+                        for model in models {
+                            black_box(program.evaluate(black_box(model), &mut scratch).map(|r| r.is_empty()).ok());
+                        }
+                        count += models.len();
+                    }
+                    count
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap_or(0)).collect()
+    });
+    counts.iter().sum::<usize>() as f64 / duration.as_secs_f64()
+}
+
+/// Measures one workload size (and, with `scaling`, one thread against two).
+pub fn measure(n: usize, scaling: bool) -> Result<Row, String> {
     let text = workload::mappings(n);
     let users = workload::users(n);
     let started = Instant::now();
@@ -146,7 +178,9 @@ pub fn measure(n: usize) -> Result<Row, String> {
         samples,
         Duration::from_millis(50),
     );
+    let scaling = scaling.then(|| throughput(&program, &models, 2) / throughput(&program, &models, 1));
     Ok(Row {
+        scaling,
         mappings: n,
         compile_ms,
         program_bytes: program.memory_bytes(),

@@ -84,6 +84,9 @@ enum Command {
         /// Print a JSON array of objects instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also compare the throughput of two threads resolving at once with one.
+        #[arg(long)]
+        scaling: bool,
     },
     /// Print the compiled program: fields, predicates, indexes, anchors and bytecode per mapping.
     Disasm {
@@ -122,7 +125,7 @@ fn main() -> ExitCode {
         Command::Check { files, load } => check(&files, &load.options()),
         Command::Eval { mappings, user, load } => eval(&mappings, &user, &load.options()),
         Command::Disasm { mappings, load } => disasm(&mappings, &load.options()),
-        Command::Bench { mappings, json } => bench(&mappings, json),
+        Command::Bench { mappings, json, scaling } => bench(&mappings, json, scaling),
         Command::Auth { realms, secrets, mappings, token, token_file, header, client_secret, now, load } => {
             let request = AuthRequest { token, token_file, header, client_secret, now };
             auth(&realms, secrets.as_deref(), &mappings, &request, &load.options())
@@ -314,13 +317,13 @@ fn auth(realms: &Path, secrets: Option<&Path>, mappings: &Path, request: &AuthRe
     }
 }
 
-fn bench(sizes: &[usize], json: bool) -> ExitCode {
+fn bench(sizes: &[usize], json: bool, scaling: bool) -> ExitCode {
     let mut rows = Vec::new();
     if !json {
         println!("{}", bench::Row::HEADER);
     }
     for &n in sizes {
-        match bench::measure(n) {
+        match bench::measure(n, scaling) {
             Ok(row) => {
                 if !json {
                     println!("{}", row.to_line());
