@@ -223,9 +223,9 @@ pub struct Claims {
     pub name: Option<String>,
 }
 
-/// The patterns of `claim_patterns.*`: Java regular expressions (checked here with the `regex`
-/// crate, the stand-in for `java.util.regex`) whose group 1, found anywhere in a claim value, is
-/// the value used. Each is only allowed when the matching `claims.*` is set. Default: none.
+/// The patterns of `claim_patterns.*`: Java regular expressions (compiled with Java's meanings
+/// on top of the `regex` crate, see `jwt::java_regex`) whose group 1, found anywhere in a claim
+/// value, is the value used. Each is only allowed when the matching `claims.*` is set. Default: none.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ClaimPatterns {
     /// `claim_patterns.principal`.
