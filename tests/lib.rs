@@ -9,3 +9,4 @@ mod differential;
 mod errors;
 mod jwt;
 mod library;
+mod robustness;
