@@ -142,7 +142,7 @@ impl Matcher {
     /// The DN-aware predicate (spec §3.4) on one `dn` or group value.
     pub(crate) fn matches_dn(&self, value: &DnValue) -> bool {
         let s = value.raw;
-        let n = value.normalized.as_deref();
+        let n = value.normalized();
         match self {
             Matcher::Literal { text, normalized } => {
                 if eq_ignore_case(text, s) {

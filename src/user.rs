@@ -3,13 +3,15 @@
 //! [`User`] is plain input data, built in code or read from JSON. [`Model`]
 //! is Elasticsearch's `ExpressionModel` of that user (spec §3.1): the fields
 //! `username`, `dn` (only when the user has one), `groups`, `realm.name` and
-//! one `metadata.<key>` per top-level metadata key, with every DN-aware value
-//! parsed and normalized once. Building the model is where Elasticsearch
-//! fails for a nested map in metadata (§2.3, §3.6), and so does this.
+//! one `metadata.<key>` per top-level metadata key; a DN-aware value is
+//! parsed and normalized once, when a rule first needs it. Building the model
+//! is where Elasticsearch fails for a nested map in metadata (§2.3, §3.6),
+//! and so does this.
 
 use crate::dn;
 use serde_json::{Map, Value};
 use std::fmt;
+use std::sync::OnceLock;
 
 /// A user, as a realm hands it to role mapping.
 ///
@@ -227,26 +229,35 @@ impl<'a> Meta<'a> {
 /// How deep lists may nest inside a metadata value.
 pub const MAX_META_DEPTH: usize = 32;
 
-/// A string matched with the DN-aware predicate (`dn` and each group),
-/// with its normalized DN computed once.
+/// A string matched with the DN-aware predicate (`dn` and each group).
+/// Its normalized DN is computed on first use, and only if a rule needs it:
+/// a program without DN rules never parses the user's DN.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct DnValue<'a> {
     pub(crate) raw: &'a str,
-    /// `None` when the string does not parse as a DN.
-    pub(crate) normalized: Option<Box<str>>,
+    /// `Some(None)` once computed for a string that does not parse as a DN.
+    normalized: OnceLock<Option<Box<str>>>,
 }
 
 impl<'a> DnValue<'a> {
     pub(crate) fn new(raw: &'a str) -> Self {
-        // Every attribute-value pair has an `=`: without one, only a string
-        // of spaces (the empty DN) parses, and most group names are settled
-        // without running the parser.
-        let normalized = if raw.contains('=') || raw.bytes().all(|b| b == b' ') {
-            dn::normalize(raw).map(String::into_boxed_str)
-        } else {
-            None
-        };
-        Self { raw, normalized }
+        Self { raw, normalized: OnceLock::new() }
+    }
+
+    /// The normalized DN, or `None` when the string is not a DN.
+    pub(crate) fn normalized(&self) -> Option<&str> {
+        self.normalized
+            .get_or_init(|| {
+                // Every attribute-value pair has an `=`: without one, only a
+                // string of spaces (the empty DN) parses, so most group names
+                // are settled without running the parser.
+                if self.raw.contains('=') || self.raw.bytes().all(|b| b == b' ') {
+                    dn::normalize(self.raw).map(String::into_boxed_str)
+                } else {
+                    None
+                }
+            })
+            .as_deref()
     }
 }
 
@@ -334,7 +345,7 @@ mod tests {
         /// The shortcut in `DnValue::new` gives what the parser would.
         #[test]
         fn strings_without_equals_are_not_dns(s in "[^=]{0,12}") {
-            prop_assert_eq!(DnValue::new(&s).normalized.map(String::from), dn::normalize(&s));
+            prop_assert_eq!(DnValue::new(&s).normalized().map(String::from), dn::normalize(&s));
         }
     }
 

@@ -158,7 +158,13 @@ impl FieldIndex {
         let Scratch { truth, buffers, .. } = scratch;
         let [folded, lower, upper] = buffers;
         let raw = value.raw;
-        let normalized = value.normalized.as_deref();
+        // Only tables that look at the normalized DN make it worth computing.
+        let needs_dn = !(self.normalized.is_empty()
+            && self.normalized_folded.is_empty()
+            && self.subtree.is_empty()
+            && self.subtree_any.is_empty()
+            && self.patterns.is_empty());
+        let normalized = if needs_dn { value.normalized() } else { None };
         // Literals: equal ignoring case, or equal normalized DNs.
         if !self.exact.is_empty() {
             // Most group names are lower-case ASCII already: their folded
