@@ -431,3 +431,19 @@ fn claim_patterns_have_java_meanings() {
     // Java's `$` also matches before a final line terminator.
     assert_eq!(stage_of(&realms, &hs_token(alg, json!({"sub": "bob@corp.com\n"})), None), "ok bob");
 }
+
+#[test]
+fn tls_settings_of_real_configurations_load() {
+    let yaml = "xpack.security.authc.realms.jwt.jwt9:\n  order: 9\n  allowed_issuer: iss\n  allowed_audiences: [aud]\n  \
+                claims.principal: sub\n  client_authentication.type: none\n  pkc_jwkset_path: keys.json\n  \
+                ssl.verification_mode: certificate\n  ssl.certificate_authorities: [ca.pem]\n";
+    let settings = settings::parse_yaml(yaml, None, Path::new("/etc/elasticsearch")).unwrap();
+    assert_eq!(settings.realms[0].ssl_certificate_authorities, [PathBuf::from("/etc/elasticsearch/ca.pem")]);
+    assert!(
+        settings.warnings.iter().any(|w| w.contains("xpack.security.authc.realms.jwt.jwt9.ssl.verification_mode")),
+        "{:?}",
+        settings.warnings
+    );
+    let typo = yaml.replace("ssl.verification_mode", "ssl.verify");
+    assert!(settings::parse_yaml(&typo, None, Path::new("/etc/elasticsearch")).is_err());
+}

@@ -58,6 +58,26 @@ pub const REQUIRED_CLAIMS_FORBIDDEN: [&str; 6] = ["iss", "sub", "aud", "exp", "n
 /// (`JwtRealmSettings.REGISTERED_CLAIM_NAMES`).
 pub const REGISTERED_CLAIM_NAMES: [&str; 7] = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti"];
 
+/// Elasticsearch's TLS client settings (`SSLConfigurationSettings`) other
+/// than `ssl.certificate_authorities`, which a realm accepts for fetching its
+/// JWK set over HTTPS.
+const SSL_SETTINGS_NOT_READ: [&str; 14] = [
+    "ssl.verification_mode",
+    "ssl.supported_protocols",
+    "ssl.cipher_suites",
+    "ssl.truststore.path",
+    "ssl.truststore.type",
+    "ssl.truststore.algorithm",
+    "ssl.truststore.password",
+    "ssl.keystore.path",
+    "ssl.keystore.type",
+    "ssl.keystore.algorithm",
+    "ssl.keystore.password",
+    "ssl.key",
+    "ssl.certificate",
+    "ssl.key_passphrase",
+];
+
 /// The secure settings of a JWT realm (`JwtRealmSettings.getSecureSettings`).
 pub const SECURE_SETTINGS: [&str; 3] = ["hmac_key", "hmac_jwkset", "client_authentication.shared_secret"];
 
@@ -1682,6 +1702,17 @@ fn build_realm(
     let required_entries: Vec<(String, RawEntry)> =
         required_keys.into_iter().filter_map(|k| raw.settings.remove(&k).map(|e| (k, e))).collect();
 
+    // The other TLS client settings Elasticsearch accepts for the JWK set URL:
+    // accepted, so that real configurations load, and reported as unused.
+    for setting in SSL_SETTINGS_NOT_READ {
+        if raw.settings.remove(setting).is_some() {
+            warnings.push(format!(
+                "`{}` is accepted but not used: only `ssl.certificate_authorities` is read",
+                cx.key(setting)
+            ));
+        }
+    }
+
     // Whatever is left is not a JWT realm setting.
     for (setting, entry) in &raw.settings {
         cx.error(setting, Some(entry), ErrorKind::UnknownSetting);
@@ -2580,7 +2611,7 @@ xpack.security.authc.token.enabled: true
             (vec!["http.proxy.scheme: socks"], "http.proxy.scheme", |k| matches!(k, K::InvalidProxyScheme { .. })),
             (vec!["http.proxy.port: 0"], "http.proxy.port", |k| matches!(k, K::IntOutOfRange { .. })),
             (vec!["claims.unknown: x"], "claims.unknown", |k| matches!(k, K::UnknownSetting)),
-            (vec!["ssl.verification_mode: full"], "ssl.verification_mode", |k| matches!(k, K::UnknownSetting)),
+            (vec!["ssl.verify_everything: full"], "ssl.verify_everything", |k| matches!(k, K::UnknownSetting)),
             (vec!["allowed_issuer: [a, b]"], "allowed_issuer", |k| matches!(k, K::ExpectedSingleValue)),
             (vec!["allowed_issuer: ~"], "allowed_issuer", |k| matches!(k, K::NullValue)),
         ];
