@@ -46,6 +46,9 @@ pub(super) struct FieldIndex {
     pub(super) ints: FxHashMap<i64, PredList>,
     pub(super) bools: [PredList; 2],
     pub(super) patterns: PatternIndex,
+    /// Whether any table looks at a value's normalized DN, which only then
+    /// is worth computing (set by `finish`).
+    reads_normalized_dn: bool,
 }
 
 /// Wildcards and regexes of one field.
@@ -80,6 +83,7 @@ impl FieldIndex {
             ints: FxHashMap::default(),
             bools: Default::default(),
             patterns: PatternIndex::default(),
+            reads_normalized_dn: false,
         }
     }
 
@@ -114,6 +118,11 @@ impl FieldIndex {
     }
 
     pub(super) fn finish(&mut self) -> Result<(), ErrorKind> {
+        self.reads_normalized_dn = !(self.normalized.is_empty()
+            && self.normalized_folded.is_empty()
+            && self.subtree.is_empty()
+            && self.subtree_any.is_empty()
+            && self.patterns.is_empty());
         self.patterns.finish()
     }
 
@@ -158,13 +167,7 @@ impl FieldIndex {
         let Scratch { truth, buffers, .. } = scratch;
         let [folded, lower, upper] = buffers;
         let raw = value.raw;
-        // Only tables that look at the normalized DN make it worth computing.
-        let needs_dn = !(self.normalized.is_empty()
-            && self.normalized_folded.is_empty()
-            && self.subtree.is_empty()
-            && self.subtree_any.is_empty()
-            && self.patterns.is_empty());
-        let normalized = if needs_dn { value.normalized() } else { None };
+        let normalized = if self.reads_normalized_dn { value.normalized() } else { None };
         // Literals: equal ignoring case, or equal normalized DNs.
         if !self.exact.is_empty() {
             // Most group names are lower-case ASCII already: their folded
