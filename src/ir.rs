@@ -39,6 +39,17 @@ pub(crate) enum Expr {
 }
 
 impl Expr {
+    /// `p` when this is `not p`.
+    pub(crate) fn negated_pred(&self) -> Option<PredId> {
+        match self {
+            Expr::Not(inner) => match **inner {
+                Expr::Pred(p) => Some(p),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     pub(crate) fn not(e: Expr) -> Expr {
         match e {
             Expr::Const(b) => Expr::Const(!b),

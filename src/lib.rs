@@ -16,7 +16,7 @@ mod user;
 pub mod workload;
 
 pub use error::{Error, ErrorKind, Errors, Location};
-pub use program::{Program, Roles, Scratch};
+pub use program::{ClaimSet, Program, Roles, Scratch};
 pub use reference::{Reference, Resolution};
 pub use rules::{ResolveError, RuleSet};
 pub use user::{MAX_META_DEPTH, Model, User, UserError};

@@ -127,7 +127,7 @@ impl Matcher {
     pub(crate) fn matches_meta(&self, value: &Meta) -> bool {
         match value {
             // Lists are any-of; an empty list matches nothing, not even null.
-            Meta::List(items) => items.iter().any(|item| self.matches_meta(item)),
+            Meta::List(_) => value.items().any(|item| self.matches_meta(&item)),
             Meta::Null => matches!(self, Matcher::Null),
             Meta::Bool(b) => matches!(self, Matcher::Bool(r) if r == b),
             Meta::Int(i) => matches!(self, Matcher::Int(r) if r == i),
@@ -142,7 +142,7 @@ impl Matcher {
     /// The DN-aware predicate (spec §3.4) on one `dn` or group value.
     pub(crate) fn matches_dn(&self, value: &DnValue) -> bool {
         let s = value.raw;
-        let n = value.normalized();
+        let n = value.normalized;
         match self {
             Matcher::Literal { text, normalized } => {
                 if eq_ignore_case(text, s) {

@@ -17,6 +17,7 @@
 mod codegen;
 mod disasm;
 mod index;
+mod table;
 
 use crate::error::{Error, ErrorKind, Errors, Location};
 use crate::ir::{Expr, PredId};
@@ -25,7 +26,7 @@ use crate::reference::Resolution;
 use crate::rules::{Cond, NumberGuard, ResolveError, RoleTemplate, RuleSet};
 use crate::user::Model;
 use codegen::Inst;
-use index::FieldIndex;
+use index::{FieldBuilder, FieldIndex};
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 use std::ops::Range;
@@ -40,6 +41,9 @@ struct RoleId(u32);
 
 /// The prior cost of anchoring on a predicate most users satisfy.
 const BROAD_PREDICATE_COST: u32 = 64;
+
+/// The source of program ids (see [`ClaimSet`]).
+static NEXT_PROGRAM_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Predicate ids and jump offsets share an instruction word with the opcode.
 const MAX_PREDICATES: usize = 1 << 29;
@@ -66,12 +70,16 @@ const MAX_PREDICATES: usize = 1 << 29;
 /// ```
 #[derive(Debug)]
 pub struct Program {
+    /// Tells this program's claim sets from another's.
+    id: u64,
     fields: Vec<FieldIndex>,
     username: Option<usize>,
     realm: Option<usize>,
     dn: Option<usize>,
     groups: Option<usize>,
-    metadata: FxHashMap<Box<str>, usize>,
+    /// Metadata fields by key, sorted by key (merged with the model's
+    /// sorted metadata).
+    metadata: Vec<(Box<str>, usize)>,
     /// By `PredId`: the field (index into `fields`) and the rule value.
     predicates: Vec<(usize, Matcher)>,
     /// `null` tests: true when the field is absent, so no value can set them.
@@ -168,7 +176,7 @@ impl Program {
         for (i, (rule, expr)) in exprs.iter().enumerate() {
             let id = MappingId(u32::try_from(i).map_err(|_| too_large("2^32 mappings"))?);
             let start = code.len();
-            codegen::generate(expr, &mut code);
+            codegen::generate_mapping(expr, &mut code);
             let code_range = to_u32(start)?..to_u32(code.len())?;
             let roles_start = mapping_roles.len();
             for role in &rule.roles {
@@ -212,7 +220,7 @@ impl Program {
             }
             posting_ranges.push(start..to_u32(postings.len())?);
         }
-        let mut fields: Vec<FieldIndex> = c.fields.iter().map(|f| FieldIndex::new(f.clone())).collect();
+        let mut fields: Vec<FieldBuilder> = c.fields.iter().map(|f| FieldBuilder::new(f.clone())).collect();
         let mut null_checks = Vec::new();
         for (p, (field, matcher)) in c.predicates.iter().enumerate() {
             let id = PredId(p as u32);
@@ -227,11 +235,13 @@ impl Program {
                 fields[*field].add(id, matcher);
             }
         }
-        for field in &mut fields {
-            field.finish().map_err(|e| Errors::from(Error::new(e, Location::root())))?;
-        }
+        let fields = fields
+            .into_iter()
+            .map(FieldBuilder::finish)
+            .collect::<Result<Vec<FieldIndex>, _>>()
+            .map_err(|e| Errors::from(Error::new(e, Location::root())))?;
         let slot = |want: &Field| c.fields.iter().position(|f| f == want);
-        let metadata = c
+        let mut metadata: Vec<(Box<str>, usize)> = c
             .fields
             .iter()
             .enumerate()
@@ -240,7 +250,9 @@ impl Program {
                 _ => None,
             })
             .collect();
+        metadata.sort_unstable();
         Ok(Program {
+            id: NEXT_PROGRAM_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             username: slot(&Field::Username),
             realm: slot(&Field::Realm),
             dn: slot(&Field::Dn),
@@ -294,20 +306,82 @@ impl Program {
             .iter()
             .map(|m| size_of::<MappingEntry>() + m.name.len() + m.anchors.as_ref().map_or(0, |a| slice(a)))
             .sum::<usize>();
-        bytes += self.metadata.keys().map(|k| k.len() + size_of::<(Box<str>, usize)>()).sum::<usize>();
+        bytes += self.metadata.iter().map(|(k, _)| k.len() + size_of::<(Box<str>, usize)>()).sum::<usize>();
         bytes
     }
 
-    /// Resolves the roles of a user.
+    /// Resolves the roles of a user: [`flatten`](Program::flatten) and
+    /// [`evaluate_claims`](Program::evaluate_claims) in one step, without
+    /// building the claim set.
     ///
     /// Fails only as Elasticsearch does (spec §3.6): when a role template of
     /// a matching mapping does not render to role names, or when an integer
     /// rule meets a metadata integer past the 64-bit range. (A user whose
     /// model cannot be built fails earlier, in [`Model::new`].)
     pub fn evaluate<'p>(&'p self, model: &Model, scratch: &mut Scratch) -> Result<Roles<'p>, ResolveError> {
-        self.numbers.check(model)?;
+        self.check_numbers(model)?;
         scratch.prepare(self.predicates.len(), self.mappings.len(), self.role_names.len());
         self.find_predicates(model, scratch);
+        self.decide(model, scratch)
+    }
+
+    /// The user as this program sees it: the predicates its values make
+    /// true, found by looking each value up once in the program's indexes.
+    /// Evaluating a claim set then only visits the mappings it can match.
+    /// A service that sees the same user often (a token cache) can keep the
+    /// claim set beside the user and skip this step.
+    ///
+    /// ```
+    /// use rolemap::{Model, Program, Scratch, User};
+    ///
+    /// let program = Program::from_json(r#"{"admins": {"enabled": true, "roles": ["superuser"],
+    ///     "rules": {"field": {"groups": "admins"}}}}"#).unwrap();
+    /// let mut user = User::new("jdoe", "jwt1");
+    /// user.groups = vec!["admins".into(), "staff".into()];
+    /// let model = Model::new(&user).unwrap();
+    /// let mut scratch = Scratch::default();
+    /// let claims = program.flatten(&model, &mut scratch).unwrap();
+    /// let roles = program.evaluate_claims(&claims, &mut scratch).unwrap();
+    /// assert_eq!(roles.names().collect::<Vec<_>>(), ["superuser"]);
+    /// ```
+    pub fn flatten<'m, 'a>(
+        &self,
+        model: &'m Model<'a>,
+        scratch: &mut Scratch,
+    ) -> Result<ClaimSet<'m, 'a>, ResolveError> {
+        self.check_numbers(model)?;
+        scratch.prepare(self.predicates.len(), self.mappings.len(), self.role_names.len());
+        self.find_predicates(model, scratch);
+        let mut truth: SmallVec<[PredId; 32]> = SmallVec::from_slice(&scratch.truth.set);
+        truth.sort_unstable();
+        Ok(ClaimSet { program: self.id, model, truth })
+    }
+
+    /// Resolves the roles of a user flattened by [`flatten`](Program::flatten).
+    ///
+    /// Fails as [`evaluate`](Program::evaluate) does, and when the claim set
+    /// was flattened against another program (its predicates would mean
+    /// something else here).
+    pub fn evaluate_claims<'p>(&'p self, claims: &ClaimSet, scratch: &mut Scratch) -> Result<Roles<'p>, ResolveError> {
+        if claims.program != self.id {
+            return Err(ResolveError {
+                mapping: String::new(),
+                message: "the claim set was flattened against another program".into(),
+            });
+        }
+        scratch.prepare(self.predicates.len(), self.mappings.len(), self.role_names.len());
+        for &p in &claims.truth {
+            scratch.truth.insert(p);
+        }
+        self.decide(claims.model, scratch)
+    }
+
+    fn check_numbers(&self, model: &Model) -> Result<(), ResolveError> {
+        if model.has_big_number { self.numbers.check(model) } else { Ok(()) }
+    }
+
+    /// Steps 2 and 3: the candidates of the true predicates, verified.
+    fn decide<'p>(&'p self, model: &Model, scratch: &mut Scratch) -> Result<Roles<'p>, ResolveError> {
         // Candidates: mappings anchored on a true predicate, then the rest.
         let Scratch { truth, candidates, seen, generation, .. } = scratch;
         candidates.clear();
@@ -366,18 +440,41 @@ impl Program {
         if let Some(f) = self.realm {
             self.fields[f].match_str(model.realm, scratch);
         }
-        if let (Some(f), Some(dn)) = (self.dn, &model.dn) {
-            self.fields[f].match_dn(dn, scratch);
+        if let (Some(f), Some(dn)) = (self.dn, model.dn) {
+            let field = &self.fields[f];
+            let normalized = if field.reads_normalized_dn { model.dn_normalized() } else { None };
+            field.match_dn(dn, normalized, scratch);
         }
         if let Some(f) = self.groups {
-            for group in &model.groups {
-                self.fields[f].match_dn(group, scratch);
+            let field = &self.fields[f];
+            if field.reads_normalized_dn {
+                for (group, normalized) in model.groups.iter().zip(model.groups_normalized()) {
+                    field.match_dn(group, normalized.as_deref(), scratch);
+                }
+            } else if field.only_folded {
+                for group in model.groups {
+                    field.match_folded(group, scratch);
+                }
+            } else {
+                for group in model.groups {
+                    field.match_dn(group, None, scratch);
+                }
             }
         }
-        if !self.metadata.is_empty() {
-            for (key, value) in &model.metadata {
-                if let Some(&f) = self.metadata.get(*key) {
-                    self.fields[f].match_meta(value, scratch);
+        // Both lists are sorted by key: one merge finds the keys in both.
+        let (mut wanted, mut have) = (self.metadata.iter().peekable(), model.metadata.iter().peekable());
+        while let (Some((key, f)), Some((user_key, value))) = (wanted.peek(), have.peek()) {
+            match (**key).cmp(*user_key) {
+                std::cmp::Ordering::Less => {
+                    wanted.next();
+                }
+                std::cmp::Ordering::Greater => {
+                    have.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    self.fields[*f].match_meta(value, scratch);
+                    wanted.next();
+                    have.next();
                 }
             }
         }
@@ -503,6 +600,29 @@ fn anchors(expr: &Expr, usage: &[u32]) -> Option<Vec<PredId>> {
             all.dedup();
             Some(all)
         }
+    }
+}
+
+/// A user flattened against one program by [`Program::flatten`]: the
+/// program's predicates that the user's values make true, and the model
+/// (for role templates). Only the program that made it can evaluate it.
+#[derive(Debug, Clone)]
+pub struct ClaimSet<'m, 'a> {
+    program: u64,
+    model: &'m Model<'a>,
+    /// Sorted.
+    truth: SmallVec<[PredId; 32]>,
+}
+
+impl ClaimSet<'_, '_> {
+    /// How many of the program's predicates the user satisfies.
+    pub fn len(&self) -> usize {
+        self.truth.len()
+    }
+
+    /// Whether the user satisfies none of the program's predicates.
+    pub fn is_empty(&self) -> bool {
+        self.truth.is_empty()
     }
 }
 

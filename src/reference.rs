@@ -81,12 +81,12 @@ fn field_matches(field: &Field, matcher: &Matcher, model: &Model) -> bool {
     match field {
         Field::Username => matcher.matches_str(model.username),
         Field::Realm => matcher.matches_str(model.realm),
-        Field::Dn => match &model.dn {
-            Some(dn) => matcher.matches_dn(dn),
+        Field::Dn => match model.dn_value() {
+            Some(dn) => matcher.matches_dn(&dn),
             None => matcher.matches_absent(),
         },
         // `groups` is always defined; an empty set matches nothing.
-        Field::Groups => model.groups.iter().any(|g| matcher.matches_dn(g)),
+        Field::Groups => model.group_values().any(|g| matcher.matches_dn(&g)),
         Field::Metadata(key) => match model.metadata(key) {
             Some(value) => matcher.matches_meta(value),
             None => matcher.matches_absent(),

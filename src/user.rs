@@ -10,6 +10,7 @@
 
 use crate::dn;
 use serde_json::{Map, Value};
+use smallvec::SmallVec;
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -148,7 +149,9 @@ pub(crate) enum Meta<'a> {
     /// An integer past the 64-bit signed range.
     Big(u64),
     Str(&'a str),
-    List(Vec<Meta<'a>>),
+    /// A list, any-of when matched; its items were checked when the model
+    /// was built and are read with [`Meta::items`], so no list is copied.
+    List(&'a [Value]),
 }
 
 /// Why a metadata value cannot be modelled: the pointer below the metadata
@@ -160,7 +163,7 @@ impl<'a> Meta<'a> {
     pub(crate) fn big_number(&self) -> Option<u64> {
         match self {
             Meta::Big(n) => Some(*n),
-            Meta::List(items) => items.iter().find_map(Meta::big_number),
+            Meta::List(_) => self.items().find_map(|m| m.big_number()),
             _ => None,
         }
     }
@@ -170,13 +173,25 @@ impl<'a> Meta<'a> {
     pub(crate) fn matches_null(&self) -> bool {
         match self {
             Meta::Null => true,
-            Meta::List(items) => items.iter().any(Meta::matches_null),
+            Meta::List(_) => self.items().any(|m| m.matches_null()),
             _ => false,
         }
     }
 
-    fn from_json(value: &'a Value, depth: usize) -> Result<Meta<'a>, MetaError> {
-        Ok(match value {
+    /// The items of a list (nothing for other values).
+    pub(crate) fn items(&self) -> impl Iterator<Item = Meta<'a>> + use<'a> {
+        let items: &'a [Value] = match self {
+            Meta::List(items) => items,
+            _ => &[],
+        };
+        // Objects were refused when the model was built; were one here, it
+        // would be skipped: it matches no rule value, not even `null`.
+        items.iter().filter_map(Meta::of)
+    }
+
+    /// The model value of an already checked JSON value.
+    fn of(value: &'a Value) -> Option<Meta<'a>> {
+        Some(match value {
             Value::Null => Meta::Null,
             Value::Bool(b) => Meta::Bool(*b),
             Value::Number(n) => {
@@ -191,25 +206,30 @@ impl<'a> Meta<'a> {
                 }
             }
             Value::String(s) => Meta::Str(s),
-            Value::Array(items) => {
-                if depth >= MAX_META_DEPTH {
-                    return Err((String::new(), "lists are nested deeper than the limit"));
-                }
-                let mut list = Vec::with_capacity(items.len());
-                for (i, item) in items.iter().enumerate() {
-                    // The pointer is built only on the way out of an error.
-                    list.push(Meta::from_json(item, depth + 1).map_err(|(rest, m)| (format!("/{i}{rest}"), m))?);
-                }
-                Meta::List(list)
+            Value::Array(items) => Meta::List(items),
+            Value::Object(_) => return None,
+        })
+    }
+
+    /// Checks a metadata value as Elasticsearch's model does and returns its
+    /// model value.
+    fn from_json(value: &'a Value, depth: usize) -> Result<Meta<'a>, MetaError> {
+        if let Value::Array(items) = value {
+            if depth >= MAX_META_DEPTH {
+                return Err((String::new(), "lists are nested deeper than the limit"));
             }
+            for (i, item) in items.iter().enumerate() {
+                // The pointer is built only on the way out of an error.
+                Meta::from_json(item, depth + 1).map_err(|(rest, m)| (format!("/{i}{rest}"), m))?;
+            }
+        }
+        Meta::of(value).ok_or_else(|| {
             // ExpressionModel refuses maps ("Unsupported value type"), which
             // fails the user's whole role resolution.
-            Value::Object(_) => {
-                return Err((
-                    String::new(),
-                    "metadata values cannot be objects (Elasticsearch cannot build a role-mapping model of this user)",
-                ));
-            }
+            (
+                String::new(),
+                "metadata values cannot be objects (Elasticsearch cannot build a role-mapping model of this user)",
+            )
         })
     }
 
@@ -221,7 +241,7 @@ impl<'a> Meta<'a> {
             Meta::Float(f) => Value::from(*f),
             Meta::Big(n) => Value::from(*n),
             Meta::Str(s) => Value::String((*s).to_owned()),
-            Meta::List(items) => Value::Array(items.iter().map(Meta::to_json).collect()),
+            Meta::List(items) => Value::Array(items.to_vec()),
         }
     }
 }
@@ -229,41 +249,31 @@ impl<'a> Meta<'a> {
 /// How deep lists may nest inside a metadata value.
 pub const MAX_META_DEPTH: usize = 32;
 
-/// A string matched with the DN-aware predicate (`dn` and each group).
-/// Its normalized DN is computed on first use, and only if a rule needs it:
-/// a program without DN rules never parses the user's DN.
-#[derive(Debug, Clone, PartialEq)]
+/// A string matched with the DN-aware predicate (`dn` and each group), with
+/// its normalized DN when it parses as one.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct DnValue<'a> {
     pub(crate) raw: &'a str,
-    /// `Some(None)` once computed for a string that does not parse as a DN.
-    normalized: OnceLock<Option<Box<str>>>,
+    pub(crate) normalized: Option<&'a str>,
 }
 
-impl<'a> DnValue<'a> {
-    pub(crate) fn new(raw: &'a str) -> Self {
-        Self { raw, normalized: OnceLock::new() }
-    }
-
-    /// The normalized DN, or `None` when the string is not a DN.
-    pub(crate) fn normalized(&self) -> Option<&str> {
-        self.normalized
-            .get_or_init(|| {
-                // Every attribute-value pair has an `=`: without one, only a
-                // string of spaces (the empty DN) parses, so most group names
-                // are settled without running the parser.
-                if self.raw.contains('=') || self.raw.bytes().all(|b| b == b' ') {
-                    dn::normalize(self.raw).map(String::into_boxed_str)
-                } else {
-                    None
-                }
-            })
-            .as_deref()
+/// The normalized DN of a `dn` or group value, or `None` when it is not a DN.
+fn normalize_value(raw: &str) -> Option<Box<str>> {
+    // Every attribute-value pair has an `=`: without one, only a string of
+    // spaces (the empty DN) parses, so most group names are settled without
+    // running the parser.
+    if raw.as_bytes().contains(&b'=') || raw.bytes().all(|b| b == b' ') {
+        dn::normalize(raw).map(String::into_boxed_str)
+    } else {
+        None
     }
 }
 
 /// Elasticsearch's role-mapping model of a user: what rules are matched
 /// against. It borrows the user's strings; build it once per user, and
-/// evaluating any number of programs against it is then cheap.
+/// evaluating any number of programs against it is then cheap. DN values
+/// are parsed and normalized on first use, and only if a rule needs them: a
+/// program without DN rules never parses the user's DN or groups.
 ///
 /// ```
 /// use rolemap::{Model, User};
@@ -277,18 +287,25 @@ impl<'a> DnValue<'a> {
 pub struct Model<'a> {
     pub(crate) username: &'a str,
     pub(crate) realm: &'a str,
-    pub(crate) dn: Option<DnValue<'a>>,
+    pub(crate) dn: Option<&'a str>,
     /// As given, repeats included.
-    pub(crate) groups: Vec<DnValue<'a>>,
-    /// Sorted by key.
-    pub(crate) metadata: Vec<(&'a str, Meta<'a>)>,
+    pub(crate) groups: &'a [String],
+    /// `Some(None)` once computed for a `dn` that does not parse as a DN.
+    dn_normalized: OnceLock<Option<Box<str>>>,
+    /// By group, computed for all groups at once.
+    groups_normalized: OnceLock<Box<[Option<Box<str>>]>>,
+    /// Sorted by key. Inline for the few keys most users have.
+    pub(crate) metadata: SmallVec<[(&'a str, Meta<'a>); 8]>,
+    /// Whether some metadata integer is past the 64-bit range, which an
+    /// integer rule refuses (so most users skip that check).
+    pub(crate) has_big_number: bool,
 }
 
 impl<'a> Model<'a> {
     /// Builds the model of `user`, or fails as Elasticsearch does for a user
     /// whose metadata holds an object.
     pub fn new(user: &'a User) -> Result<Self, UserError> {
-        let mut metadata = Vec::with_capacity(user.metadata.len());
+        let mut metadata: SmallVec<[(&str, Meta); 8]> = SmallVec::with_capacity(user.metadata.len());
         for (key, value) in &user.metadata {
             let meta = Meta::from_json(value, 0).map_err(|(rest, message)| {
                 let key = key.replace('~', "~0").replace('/', "~1");
@@ -297,17 +314,42 @@ impl<'a> Model<'a> {
             metadata.push((key.as_str(), meta));
         }
         metadata.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let has_big_number = metadata.iter().any(|(_, m)| m.big_number().is_some());
         // Groups are a set, but a repeated group changes no match (groups
         // are any-of), so they are kept as given; templates see them
         // deduplicated.
-        let groups = user.groups.iter().map(|g| DnValue::new(g)).collect();
         Ok(Self {
             username: &user.username,
             realm: &user.realm,
-            dn: user.dn.as_deref().map(DnValue::new),
-            groups,
+            dn: user.dn.as_deref(),
+            groups: &user.groups,
+            dn_normalized: OnceLock::new(),
+            groups_normalized: OnceLock::new(),
             metadata,
+            has_big_number,
         })
+    }
+
+    /// The normalized `dn`, or `None` when there is none or it is not a DN.
+    pub(crate) fn dn_normalized(&self) -> Option<&str> {
+        self.dn_normalized.get_or_init(|| self.dn.and_then(normalize_value)).as_deref()
+    }
+
+    /// The normalized DN of each group, in the order of `groups`.
+    pub(crate) fn groups_normalized(&self) -> &[Option<Box<str>>] {
+        self.groups_normalized.get_or_init(|| self.groups.iter().map(|g| normalize_value(g)).collect())
+    }
+
+    /// The `dn` with its normalized form.
+    pub(crate) fn dn_value(&self) -> Option<DnValue<'_>> {
+        let raw = self.dn?;
+        Some(DnValue { raw, normalized: self.dn_normalized() })
+    }
+
+    /// Each group with its normalized form.
+    pub(crate) fn group_values(&self) -> impl Iterator<Item = DnValue<'_>> {
+        let normalized = self.groups_normalized();
+        self.groups.iter().zip(normalized).map(|(raw, n)| DnValue { raw, normalized: n.as_deref() })
     }
 
     pub(crate) fn metadata(&self, key: &str) -> Option<&Meta<'a>> {
@@ -319,12 +361,12 @@ impl<'a> Model<'a> {
     pub(crate) fn template_scope(&self) -> Map<String, Value> {
         let mut scope = Map::new();
         scope.insert("username".into(), Value::String(self.username.to_owned()));
-        if let Some(dn) = &self.dn {
-            scope.insert("dn".into(), Value::String(dn.raw.to_owned()));
+        if let Some(dn) = self.dn {
+            scope.insert("dn".into(), Value::String(dn.to_owned()));
         }
         // Elasticsearch's group set has no defined order; sorting makes
         // `{{#join}}groups{{/join}}` deterministic.
-        let mut groups: Vec<&str> = self.groups.iter().map(|g| g.raw).collect();
+        let mut groups: Vec<&str> = self.groups.iter().map(String::as_str).collect();
         groups.sort_unstable();
         groups.dedup();
         scope.insert("groups".into(), Value::Array(groups.into_iter().map(|g| Value::String(g.into())).collect()));
@@ -342,10 +384,10 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// The shortcut in `DnValue::new` gives what the parser would.
+        /// The shortcut in `normalize_value` gives what the parser would.
         #[test]
         fn strings_without_equals_are_not_dns(s in "[^=]{0,12}") {
-            prop_assert_eq!(DnValue::new(&s).normalized().map(String::from), dn::normalize(&s));
+            prop_assert_eq!(normalize_value(&s).map(String::from), dn::normalize(&s));
         }
     }
 

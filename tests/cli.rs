@@ -124,9 +124,17 @@ fn disasm_lists_the_program() {
     let out = rolemap(&["disasm", "--mappings", "examples/mappings.json"], None);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    for needle in
-        ["fields:", "predicates:", "mappings:", "anchors:", "jump-if-false", "test-not", "\"retired_admins\": disabled"]
-    {
+    for needle in [
+        "fields:",
+        "predicates:",
+        "mappings:",
+        "anchors:",
+        "require",
+        "forbid",
+        "jump-if-true",
+        "check",
+        "\"retired_admins\": disabled",
+    ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
 }

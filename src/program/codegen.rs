@@ -3,6 +3,11 @@
 //! One accumulator, no stack. `all` and `any` become short-circuit jumps to
 //! their end, where the accumulator already holds the value that made them
 //! jump. Every jump goes forward, so a mapping's code always terminates.
+//!
+//! The children of a mapping's top-level `all` (the usual shape: a group, a
+//! realm, an `except`) need no jumps: each either holds or fails the whole
+//! mapping, so they become `require`, `forbid` and `check`, which stop the
+//! mapping at the first child that fails.
 
 use crate::ir::Expr;
 use std::fmt;
@@ -26,6 +31,12 @@ pub(super) enum Op {
     JumpIfTrue,
     /// `acc = !acc`.
     Not,
+    /// If the predicate is false, the mapping does not match: stop.
+    Require,
+    /// If the predicate is true, the mapping does not match: stop.
+    Forbid,
+    /// If `acc` is false, the mapping does not match: stop.
+    Check,
 }
 
 impl Inst {
@@ -36,6 +47,9 @@ impl Inst {
             Op::JumpIfFalse => 2,
             Op::JumpIfTrue => 3,
             Op::Not => 4,
+            Op::Require => 5,
+            Op::Forbid => 6,
+            Op::Check => 7,
         };
         Inst(code << OP_SHIFT | (arg & ARG_MASK))
     }
@@ -46,7 +60,10 @@ impl Inst {
             1 => Op::TestNot,
             2 => Op::JumpIfFalse,
             3 => Op::JumpIfTrue,
-            _ => Op::Not,
+            4 => Op::Not,
+            5 => Op::Require,
+            6 => Op::Forbid,
+            _ => Op::Check,
         }
     }
 
@@ -58,6 +75,24 @@ impl Inst {
 impl fmt::Debug for Inst {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?}({})", self.op(), self.arg())
+    }
+}
+
+/// Appends the code of a mapping's rule to `code`: a top-level `all` as a
+/// sequence of conditions that each stop the mapping when they fail.
+pub(super) fn generate_mapping(expr: &Expr, code: &mut Vec<Inst>) {
+    let Expr::All(children) = expr else {
+        return generate(expr, code);
+    };
+    for child in children {
+        match (child, child.negated_pred()) {
+            (Expr::Pred(p), _) => code.push(Inst::new(Op::Require, p.0)),
+            (_, Some(p)) => code.push(Inst::new(Op::Forbid, p.0)),
+            (other, None) => {
+                generate(other, code);
+                code.push(Inst::new(Op::Check, 0));
+            }
+        }
     }
 }
 
@@ -119,6 +154,26 @@ pub(super) fn run(code: &[Inst], bits: &[u64]) -> bool {
                 acc = !acc;
                 1
             }
+            Op::Require => {
+                if !test(arg) {
+                    return false;
+                }
+                acc = true;
+                1
+            }
+            Op::Forbid => {
+                if test(arg) {
+                    return false;
+                }
+                acc = true;
+                1
+            }
+            Op::Check => {
+                if !acc {
+                    return false;
+                }
+                1
+            }
         };
     }
     acc
@@ -152,7 +207,12 @@ mod tests {
         let mut code = Vec::new();
         generate(expr, &mut code);
         verify(&code).unwrap();
-        run(&code, &[truth])
+        let mut top = Vec::new();
+        generate_mapping(expr, &mut top);
+        verify(&top).unwrap();
+        let result = run(&code, &[truth]);
+        assert_eq!(run(&top, &[truth]), result, "{top:?}");
+        result
     }
 
     #[test]
@@ -165,6 +225,19 @@ mod tests {
         };
         for truth in 0..32u64 {
             assert_eq!(eval(&expr, truth), tree(truth), "truth {truth:05b}");
+        }
+    }
+
+    #[test]
+    fn top_level_conditions_agree_with_the_tree() {
+        // all[p0, not p1, any[p2, p3], not any[p4, p0]]
+        let expr = Expr::all([p(0), Expr::not(p(1)), Expr::any([p(2), p(3)]), Expr::not(Expr::any([p(4), p(5)]))]);
+        let tree = |t: u64| {
+            let b = |i: u32| t >> i & 1 == 1;
+            b(0) && !b(1) && (b(2) || b(3)) && !(b(4) || b(5))
+        };
+        for truth in 0..64u64 {
+            assert_eq!(eval(&expr, truth), tree(truth), "truth {truth:06b}");
         }
     }
 

@@ -74,6 +74,9 @@ impl fmt::Display for Program {
                     Op::JumpIfFalse => write!(line, "jump-if-false {:04}", pc + inst.arg() as usize),
                     Op::JumpIfTrue => write!(line, "jump-if-true {:04}", pc + inst.arg() as usize),
                     Op::Not => write!(line, "not"),
+                    Op::Require => write!(line, "require {}", PredId(inst.arg())),
+                    Op::Forbid => write!(line, "forbid {}", PredId(inst.arg())),
+                    Op::Check => write!(line, "check"),
                 };
                 writeln!(f, "    {pc:04} {line}")?;
             }

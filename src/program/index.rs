@@ -1,27 +1,46 @@
 //! Per-field indexes: from a value the user has to the predicates it makes
 //! true, without looking at predicates it cannot satisfy.
 
+use super::table::{PredList, StrTable, TableBuilder};
 use super::{PredSet, Scratch};
 use crate::error::ErrorKind;
 use crate::ir::PredId;
 use crate::matcher::{Field, Matcher, double_equals, fold_case};
 use crate::pattern::{Pattern, Shape};
-use crate::user::{DnValue, Meta};
+use crate::user::Meta;
 use aho_corasick::{AhoCorasick, MatchKind};
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
-type PredList = SmallVec<[PredId; 1]>;
-type Table = FxHashMap<Box<str>, PredList>;
-
-fn add(table: &mut Table, key: &str, p: PredId) {
-    table.entry(key.into()).or_default().push(p);
-}
-
-fn set_all(truth: &mut PredSet, preds: Option<&PredList>) {
-    for &p in preds.into_iter().flatten() {
+#[inline]
+fn set_all(truth: &mut PredSet, preds: &[PredId]) {
+    for &p in preds {
         truth.insert(p);
     }
+}
+
+/// Whether `s` may differ from its case-folded form: it has an ASCII
+/// upper-case letter or a non-ASCII byte. Most group names are lower-case
+/// ASCII, so this runs on every group; it looks at eight bytes at a time.
+#[inline]
+fn needs_folding(s: &str) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = s.as_bytes().chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(bytes);
+        // For an ASCII byte `b`, `b + (0x80 - x)` sets the byte's high bit
+        // exactly when `b >= x`, and cannot carry into the next byte; a
+        // non-ASCII byte is caught by `| w` whatever the carries do.
+        let at_least_a = w.wrapping_add(ONES * u64::from(0x80 - b'A'));
+        let above_z = w.wrapping_add(ONES * u64::from(0x80 - b'Z' - 1));
+        if ((at_least_a & !above_z) | w) & HIGH != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|b| !b.is_ascii() || b.is_ascii_uppercase())
 }
 
 /// Beyond 2^53 several 64-bit integers convert to one double.
@@ -33,22 +52,38 @@ pub(super) struct FieldIndex {
     pub(super) field: Field,
     /// Generic fields: literal strings, exact. DN fields: literals by their
     /// case-folded text (spec §3.4 literal step 1).
-    pub(super) exact: Table,
+    pub(super) exact: StrTable,
     /// DN fields: literals that are DNs, by normalized form (step 3).
-    pub(super) normalized: Table,
+    pub(super) normalized: StrTable,
     /// DN fields: literals that are not DNs, by case-folded text, looked up
     /// with the user's folded normalized DN (step 4).
-    pub(super) normalized_folded: Table,
+    pub(super) normalized_folded: StrTable,
     /// DN fields: `*,T` patterns by normalized `T` (step 5), and those whose
     /// `T` normalizes to the empty DN (any non-empty DN is below it).
-    pub(super) subtree: Table,
+    pub(super) subtree: StrTable,
     pub(super) subtree_any: PredList,
     pub(super) ints: FxHashMap<i64, PredList>,
     pub(super) bools: [PredList; 2],
     pub(super) patterns: PatternIndex,
     /// Whether any table looks at a value's normalized DN, which only then
-    /// is worth computing (set by `finish`).
-    reads_normalized_dn: bool,
+    /// is worth computing.
+    pub(super) reads_normalized_dn: bool,
+    /// Whether [`match_folded`](Self::match_folded) is all a DN value needs.
+    pub(super) only_folded: bool,
+}
+
+/// A [`FieldIndex`] while predicates are added.
+#[derive(Debug)]
+pub(super) struct FieldBuilder {
+    pub(super) field: Field,
+    exact: TableBuilder,
+    normalized: TableBuilder,
+    normalized_folded: TableBuilder,
+    subtree: TableBuilder,
+    subtree_any: PredList,
+    ints: FxHashMap<i64, PredList>,
+    bools: [PredList; 2],
+    patterns: PatternBuilder,
 }
 
 /// Wildcards and regexes of one field.
@@ -57,9 +92,9 @@ pub(super) struct PatternIndex {
     /// Patterns that match every string.
     pub(super) any: PredList,
     /// `lit*` by the byte length of `lit`, then by `lit`.
-    pub(super) prefix: Vec<(usize, Table)>,
+    pub(super) prefix: Vec<(usize, StrTable)>,
     /// `*lit` likewise.
-    pub(super) suffix: Vec<(usize, Table)>,
+    pub(super) suffix: Vec<(usize, StrTable)>,
     /// Everything else, verified with its automaton.
     pub(super) general: Vec<(PredId, Pattern)>,
     /// A multi-literal search over a literal each general pattern requires;
@@ -71,19 +106,32 @@ pub(super) struct PatternIndex {
     pub(super) unfiltered: Vec<u32>,
 }
 
-impl FieldIndex {
+#[derive(Debug, Default)]
+struct PatternBuilder {
+    any: PredList,
+    prefix: Vec<(usize, TableBuilder)>,
+    suffix: Vec<(usize, TableBuilder)>,
+    general: Vec<(PredId, Pattern)>,
+}
+
+const TOO_LARGE: ErrorKind = ErrorKind::ProgramTooLarge("4 GiB of literal keys");
+
+fn finish_table(b: TableBuilder) -> Result<StrTable, ErrorKind> {
+    b.finish().ok_or(TOO_LARGE)
+}
+
+impl FieldBuilder {
     pub(super) fn new(field: Field) -> Self {
         Self {
             field,
-            exact: Table::default(),
-            normalized: Table::default(),
-            normalized_folded: Table::default(),
-            subtree: Table::default(),
+            exact: TableBuilder::default(),
+            normalized: TableBuilder::default(),
+            normalized_folded: TableBuilder::default(),
+            subtree: TableBuilder::default(),
             subtree_any: PredList::new(),
             ints: FxHashMap::default(),
             bools: Default::default(),
-            patterns: PatternIndex::default(),
-            reads_normalized_dn: false,
+            patterns: PatternBuilder::default(),
         }
     }
 
@@ -97,19 +145,19 @@ impl FieldIndex {
             Matcher::Literal { text, normalized } if dn_aware => {
                 let mut folded = String::new();
                 fold_case(text, &mut folded);
-                add(&mut self.exact, &folded, p);
+                self.exact.add(&folded, p);
                 match normalized {
-                    Some(n) => add(&mut self.normalized, n, p),
-                    None => add(&mut self.normalized_folded, &folded, p),
+                    Some(n) => self.normalized.add(n, p),
+                    None => self.normalized_folded.add(&folded, p),
                 }
             }
-            Matcher::Literal { text, .. } => add(&mut self.exact, text, p),
+            Matcher::Literal { text, .. } => self.exact.add(text, p),
             Matcher::Pattern(pm) => {
                 if let Some(Some(base)) = &pm.subtree {
                     if base.is_empty() {
                         self.subtree_any.push(p);
                     } else {
-                        add(&mut self.subtree, base, p);
+                        self.subtree.add(base, p);
                     }
                 }
                 self.patterns.add(p, &pm.pattern);
@@ -117,18 +165,39 @@ impl FieldIndex {
         }
     }
 
-    pub(super) fn finish(&mut self) -> Result<(), ErrorKind> {
-        self.reads_normalized_dn = !(self.normalized.is_empty()
+    pub(super) fn finish(mut self) -> Result<FieldIndex, ErrorKind> {
+        // A normalized DN other than the empty one has an `=`: a literal
+        // without one can only meet the user's DN in the `exact` table, and
+        // leaving it out here spares most users normalizing their groups.
+        self.normalized_folded.retain(|key| key.is_empty() || key.contains('='));
+        let patterns = self.patterns.finish()?;
+        let reads_normalized_dn = !(self.normalized.is_empty()
             && self.normalized_folded.is_empty()
             && self.subtree.is_empty()
             && self.subtree_any.is_empty()
-            && self.patterns.is_empty());
-        self.patterns.finish()
+            && patterns.is_empty());
+        Ok(FieldIndex {
+            field: self.field,
+            exact: finish_table(self.exact)?,
+            normalized: finish_table(self.normalized)?,
+            normalized_folded: finish_table(self.normalized_folded)?,
+            subtree: finish_table(self.subtree)?,
+            subtree_any: self.subtree_any,
+            ints: self.ints,
+            bools: self.bools,
+            only_folded: !reads_normalized_dn && patterns.is_empty(),
+            patterns,
+            reads_normalized_dn,
+        })
     }
+}
 
+impl FieldIndex {
     /// A string value of a generic field (`username`, `realm.name`, metadata).
     pub(super) fn match_str(&self, s: &str, scratch: &mut Scratch) {
-        set_all(&mut scratch.truth, self.exact.get(s));
+        if !self.exact.is_empty() {
+            set_all(&mut scratch.truth, self.exact.get(s));
+        }
         self.patterns.match_str(s, &mut scratch.truth);
     }
 
@@ -136,50 +205,62 @@ impl FieldIndex {
     pub(super) fn match_meta(&self, value: &Meta, scratch: &mut Scratch) {
         match value {
             Meta::Null | Meta::Big(_) => {}
-            Meta::Bool(b) => set_all(&mut scratch.truth, Some(&self.bools[usize::from(*b)])),
-            Meta::Int(i) => set_all(&mut scratch.truth, self.ints.get(i)),
+            Meta::Bool(b) => set_all(&mut scratch.truth, &self.bools[usize::from(*b)]),
+            Meta::Int(i) => set_all(&mut scratch.truth, self.ints.get(i).map_or(&[], |l| l.as_slice())),
             Meta::Float(f) => {
                 if f.fract() != 0.0 || f.is_nan() {
                     // A rule number is an integer: a fraction or NaN never equals it.
                 } else if f.abs() < EXACT_DOUBLE {
                     if *f != 0.0 || f.is_sign_positive() {
-                        set_all(&mut scratch.truth, self.ints.get(&(*f as i64)));
+                        set_all(&mut scratch.truth, self.ints.get(&(*f as i64)).map_or(&[], |l| l.as_slice()));
                     }
                 } else {
                     for (i, preds) in &self.ints {
                         if double_equals(*f, *i) {
-                            set_all(&mut scratch.truth, Some(preds));
+                            set_all(&mut scratch.truth, preds);
                         }
                     }
                 }
             }
             Meta::Str(s) => self.match_str(s, scratch),
-            Meta::List(items) => {
-                for item in items {
-                    self.match_meta(item, scratch);
+            Meta::List(_) => {
+                for item in value.items() {
+                    self.match_meta(&item, scratch);
                 }
             }
         }
     }
 
+    /// The literals of a DN-aware field that equal `raw` ignoring case: all
+    /// the work most group values need, kept small enough to inline.
+    #[inline]
+    pub(super) fn match_folded(&self, raw: &str, scratch: &mut Scratch) {
+        if self.exact.is_empty() {
+            return;
+        }
+        // Most group names are lower-case ASCII already: their folded form
+        // is themselves.
+        let key = if needs_folding(raw) {
+            let folded = &mut scratch.buffers[0];
+            fold_case(raw, folded);
+            folded.as_str()
+        } else {
+            raw
+        };
+        set_all(&mut scratch.truth, self.exact.get(key));
+    }
+
     /// One `dn` or group value, with the DN-aware predicate (spec §3.4).
-    pub(super) fn match_dn(&self, value: &DnValue, scratch: &mut Scratch) {
+    /// `normalized` is its normalized DN; the caller computes it only when
+    /// [`reads_normalized_dn`](Self::reads_normalized_dn).
+    pub(super) fn match_dn(&self, raw: &str, normalized: Option<&str>, scratch: &mut Scratch) {
+        // Literals: equal ignoring case, or equal normalized DNs.
+        self.match_folded(raw, scratch);
+        if self.only_folded {
+            return;
+        }
         let Scratch { truth, buffers, .. } = scratch;
         let [folded, lower, upper] = buffers;
-        let raw = value.raw;
-        let normalized = if self.reads_normalized_dn { value.normalized() } else { None };
-        // Literals: equal ignoring case, or equal normalized DNs.
-        if !self.exact.is_empty() {
-            // Most group names are lower-case ASCII already: their folded
-            // form is themselves.
-            let key = if raw.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
-                raw
-            } else {
-                fold_case(raw, folded);
-                folded.as_str()
-            };
-            set_all(truth, self.exact.get(key));
-        }
         if let Some(n) = normalized {
             set_all(truth, self.normalized.get(n));
             if !self.normalized_folded.is_empty() {
@@ -218,7 +299,7 @@ impl FieldIndex {
                 }
             }
             if !n.is_empty() {
-                set_all(truth, Some(&self.subtree_any));
+                set_all(truth, &self.subtree_any);
             }
         }
     }
@@ -226,12 +307,11 @@ impl FieldIndex {
     /// About how many bytes the indexes occupy (see `Program::memory_bytes`).
     pub(super) fn memory_bytes(&self) -> usize {
         use std::mem::size_of;
-        let entry = size_of::<(Box<str>, PredList)>() + 1;
-        let table = |t: &Table| t.capacity() * entry + t.keys().map(|k| k.len()).sum::<usize>();
-        let mut bytes = table(&self.exact) + table(&self.normalized) + table(&self.normalized_folded);
-        bytes += table(&self.subtree) + self.ints.capacity() * (size_of::<(i64, PredList)>() + 1);
+        let mut bytes = self.exact.memory_bytes() + self.normalized.memory_bytes();
+        bytes += self.normalized_folded.memory_bytes() + self.subtree.memory_bytes();
+        bytes += self.ints.capacity() * (size_of::<(i64, PredList)>() + 1);
         let p = &self.patterns;
-        bytes += p.prefix.iter().chain(&p.suffix).map(|(_, t)| table(t)).sum::<usize>();
+        bytes += p.prefix.iter().chain(&p.suffix).map(|(_, t)| t.memory_bytes()).sum::<usize>();
         bytes += p
             .general
             .iter()
@@ -265,11 +345,7 @@ impl FieldIndex {
     }
 }
 
-impl PatternIndex {
-    fn is_empty(&self) -> bool {
-        self.any.is_empty() && self.prefix.is_empty() && self.suffix.is_empty() && self.general.is_empty()
-    }
-
+impl PatternBuilder {
     fn add(&mut self, p: PredId, pattern: &Pattern) {
         match pattern.shape() {
             Shape::Any => self.any.push(p),
@@ -279,11 +355,21 @@ impl PatternIndex {
         }
     }
 
-    fn finish(&mut self) -> Result<(), ErrorKind> {
+    fn finish(self) -> Result<PatternIndex, ErrorKind> {
+        let tables = |list: Vec<(usize, TableBuilder)>| -> Result<Vec<(usize, StrTable)>, ErrorKind> {
+            list.into_iter().map(|(len, b)| Ok((len, finish_table(b)?))).collect()
+        };
+        let mut out = PatternIndex {
+            any: self.any,
+            prefix: tables(self.prefix)?,
+            suffix: tables(self.suffix)?,
+            general: self.general,
+            ..PatternIndex::default()
+        };
         let mut literals: Vec<&str> = Vec::new();
         let mut literal_ids: FxHashMap<&str, usize> = FxHashMap::default();
         let mut owners: Vec<SmallVec<[u32; 1]>> = Vec::new();
-        for (i, (_, pattern)) in self.general.iter().enumerate() {
+        for (i, (_, pattern)) in out.general.iter().enumerate() {
             match pattern.shape() {
                 Shape::Other { required: Some(lit) } if !lit.is_empty() => {
                     let next = literals.len();
@@ -294,7 +380,7 @@ impl PatternIndex {
                     }
                     owners[id].push(i as u32);
                 }
-                _ => self.unfiltered.push(i as u32),
+                _ => out.unfiltered.push(i as u32),
             }
         }
         if !literals.is_empty() {
@@ -302,14 +388,20 @@ impl PatternIndex {
                 .match_kind(MatchKind::Standard)
                 .build(&literals)
                 .map_err(|_| ErrorKind::ProgramTooLarge("the size limit of a literal prefilter"))?;
-            self.prefilter = Some(ac);
-            self.owners = owners;
+            out.prefilter = Some(ac);
+            out.owners = owners;
         }
-        Ok(())
+        Ok(out)
+    }
+}
+
+impl PatternIndex {
+    fn is_empty(&self) -> bool {
+        self.any.is_empty() && self.prefix.is_empty() && self.suffix.is_empty() && self.general.is_empty()
     }
 
     fn match_str(&self, s: &str, truth: &mut PredSet) {
-        set_all(truth, Some(&self.any));
+        set_all(truth, &self.any);
         for (len, table) in &self.prefix {
             if let Some(head) = s.get(..*len) {
                 set_all(truth, table.get(head));
@@ -342,13 +434,34 @@ impl PatternIndex {
     }
 }
 
-fn add_by_length(tables: &mut Vec<(usize, Table)>, lit: &str, p: PredId) {
+fn add_by_length(tables: &mut Vec<(usize, TableBuilder)>, lit: &str, p: PredId) {
     match tables.iter_mut().find(|(len, _)| *len == lit.len()) {
-        Some((_, table)) => add(table, lit, p),
+        Some((_, table)) => table.add(lit, p),
         None => {
-            let mut table = Table::default();
-            add(&mut table, lit, p);
+            let mut table = TableBuilder::default();
+            table.add(lit, p);
             tables.push((lit.len(), table));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The word-at-a-time test agrees with the byte loop it replaces.
+        #[test]
+        fn needs_folding_is_the_byte_test(s in "(?s).{0,40}") {
+            let slow = s.bytes().any(|b| !b.is_ascii() || b.is_ascii_uppercase());
+            prop_assert_eq!(needs_folding(&s), slow);
+        }
+
+        #[test]
+        fn needs_folding_on_ascii(s in "[ -~]{0,40}") {
+            let slow = s.bytes().any(|b| b.is_ascii_uppercase());
+            prop_assert_eq!(needs_folding(&s), slow);
         }
     }
 }
