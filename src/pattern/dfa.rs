@@ -31,14 +31,14 @@ const MAX_CODE_POINT: u32 = 0x10_FFFF;
 /// [`MAX_DFA_STATES`], 2.5 MiB. A pattern with a very wide alphabet gets fewer states.
 const MAX_TABLE_CELLS: usize = 64 * MAX_DFA_STATES;
 
-/// NFA states one construction may hold: ten per state of [`MAX_DFA_STATES`], enough for
-/// `a{10000}` written out in full.
+/// NFA states one construction may hold: ten per state of [`MAX_DFA_STATES`], several times
+/// what `a{9999}` written out in full takes.
 const MAX_NFA_STATES: usize = 10 * MAX_DFA_STATES;
 
 /// Units of work (NFA states and edges created and visited, subset elements hashed and
 /// sorted, table cells written, states examined while minimizing) one pattern may spend over
-/// all its constructions: 1 024 per state of [`MAX_DFA_STATES`], a few hundred milliseconds
-/// at most. Lucene likewise bounds determinization by effort (10 × its work limit in subset
+/// all its constructions: 1 024 per state of [`MAX_DFA_STATES`], which the worst patterns
+/// found take about a second to spend in a debug build. Lucene likewise bounds determinization by effort (10 × its work limit in subset
 /// elements, per determinization), not only by size; this is looser so that the state budget
 /// is what refuses the patterns Lucene accepts (`~(.*a.{12})`, 8 192 states).
 const MAX_WORK: u64 = 1024 * MAX_DFA_STATES as u64;
@@ -52,8 +52,7 @@ pub(super) enum BuildError {
     Unexpected(&'static str),
 }
 
-/// The error of a construction that went over its limits.
-pub(super) use BuildError::TooLarge;
+use BuildError::TooLarge;
 
 type Result<T> = std::result::Result<T, BuildError>;
 
@@ -185,8 +184,8 @@ impl Automaton {
         Self { alphabet, dfa }
     }
 
-    /// Whether the whole of `input` is in the language: one table step per code point, and no
-    /// allocation.
+    /// Whether the whole of `input` is in the language: per code point, one class lookup (a
+    /// table for ASCII, a binary search otherwise) and one table step; no allocation.
     pub(super) fn is_match(&self, input: &str) -> bool {
         let mut state = self.dfa.start;
         for c in input.chars() {
@@ -241,8 +240,8 @@ struct NState {
 /// (all created while it was built, so that it can be copied).
 ///
 /// Combinators add transitions out of a piece only at its exit (reaching it means a whole match
-/// of the piece) and into it only at its entry; new entries and exits are fresh states. That
-/// keeps every combination sound without the usual care about loops through shared states.
+/// of the piece) and into it only at its entry, and loop only through fresh states, which keeps
+/// every combination sound without the usual care about loops through shared states.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Frag {
     start: u32,

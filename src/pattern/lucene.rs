@@ -158,7 +158,7 @@ enum ClassItem {
     Predefined(Predefined),
 }
 
-/// The parsed expression. Concatenations and unions are flat, and adjacent literals are merged
+/// The parsed expression. Concatenations, unions and intersections are flat, and adjacent literals are merged
 /// (as Lucene's `makeConcatenation` does), so depth only grows with `(`, `~` and postfix
 /// operators, all of which the parser counts against [`MAX_NESTING`].
 #[derive(Debug, Clone, PartialEq, Eq)]
