@@ -158,9 +158,9 @@ enum ClassItem {
     Predefined(Predefined),
 }
 
-/// The parsed expression. Concatenations, unions and intersections are flat, and adjacent literals are merged
-/// (as Lucene's `makeConcatenation` does), so depth only grows with `(`, `~` and postfix
-/// operators, all of which the parser counts against [`MAX_NESTING`].
+/// The parsed expression. Concatenations, unions and intersections are flat, and adjacent
+/// literals are merged (as Lucene's `makeConcatenation` does), so depth only grows with `(`,
+/// `~` and postfix operators, all of which the parser counts against [`MAX_NESTING`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Node {
     /// `#`: matches nothing.
