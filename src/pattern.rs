@@ -21,6 +21,8 @@
 //! No Rust crate parses Lucene's `RegExp` dialect, whose operators differ from PCRE's in ways
 //! that change results, so the `lucene` submodule is a hand-written port of Lucene's recursive
 //! descent that builds a `regex_syntax` HIR directly and compiles it with `regex_automata`.
+//! regex-automata has no intersection or complement, so an expression with Lucene's `&` or `~`
+//! is compiled instead into a minimal DFA of our own construction (the `dfa` submodule).
 //!
 //! Quirks reproduced on purpose, each documented where it is implemented:
 //! - wildcard literals are built per UTF-16 unit, so an astral character written in a wildcard
@@ -32,16 +34,19 @@
 //!   `makeDecimalInterval`);
 //! - `{n,m}` with `n > m` matches nothing (Lucene 9 Operations.java, `repeat`);
 //! - counted repetitions over Lucene's work limit are refused (RegExp.java,
-//!   `toAutomatonInternal`), see [`MAX_REPEAT`].
+//!   `toAutomatonInternal`), see [`MAX_REPEAT`];
+//! - `a&b` is the intersection and `~a` the complement over all strings of code points, with
+//!   Lucene 9's precedence (`~a*` is `(~a)*`); both work in the JWT realm's
+//!   `allowed_subject_patterns` too, which compile through [`Pattern::automaton`].
 //!
-//! Not implemented yet, rejected with a clear error instead of being matched differently:
-//! Lucene's `&` (intersection) and `~` (complement) operators.
-//!
-//! Every pattern is bounded: [`MAX_PATTERN_LEN`], [`MAX_NESTING`], [`MAX_REPEAT`] and
-//! [`MAX_NFA_SIZE`]. Parsing never panics and never recurses without a bound.
+//! Every pattern is bounded: [`MAX_PATTERN_LEN`], [`MAX_NESTING`], [`MAX_REPEAT`],
+//! [`MAX_NFA_SIZE`] and, with `&` or `~`, [`MAX_DFA_STATES`]. Parsing never panics and never
+//! recurses without a bound.
 
 use std::fmt;
 
+#[path = "pattern/dfa.rs"]
+mod dfa;
 #[path = "pattern/lucene.rs"]
 mod lucene;
 #[path = "pattern/wildcard.rs"]
@@ -69,6 +74,25 @@ pub const MAX_REPEAT: usize = 10_000;
 /// several NFA states per copy), and it also bounds nested repetitions that Lucene would
 /// reject while determinizing.
 pub const MAX_NFA_SIZE: usize = 8 << 20;
+
+/// The most states (the dead state aside) that any automaton built for a regular expression
+/// with `&` or `~` may have, intermediate ones included: `/~(a{9998})/` needs exactly 10 000
+/// and is accepted, `/~(a{9999})/` needs 10 001 and is refused.
+///
+/// Why 10 000: it is Lucene's default determinize work limit
+/// (`Operations.DEFAULT_DETERMINIZE_WORK_LIMIT`), which Elasticsearch uses for `/…/` rule
+/// values and which Lucene 9 turns into an effort bound (10 × the limit in NFA-state visits)
+/// that automata of more than a few thousand states rarely get past; it is also the count
+/// limit of repetitions ([`MAX_REPEAT`]). The patterns people write with these operators (an
+/// exclusion, a few alternatives) need tens of states, while an exponential one such as
+/// `~(.*a.{20})` (over two million) is cut off after ten thousand, in milliseconds. At a few
+/// dozen character classes the table of a full-size automaton is about a MiB.
+///
+/// So that a wide alphabet or many intermediate automata cannot get around it, construction
+/// also stops, with the same error, when a table would hold more than 64 cells (states ×
+/// character classes) per state of this budget, an NFA more than 10 states per state of it,
+/// or the work spent on one pattern would exceed 1 024 units per state of it.
+pub const MAX_DFA_STATES: usize = 10_000;
 
 /// A compiled wildcard or regular-expression rule value.
 #[derive(Debug, Clone)]
@@ -285,13 +309,6 @@ pub enum PatternErrorKind {
         /// The name between `<` and `>`.
         name: String,
     },
-    /// A Lucene operator this port does not implement yet: `&` (intersection) or `~`
-    /// (complement): `/a&b/`, `/~a/`.
-    #[error("the Lucene operator `{operator}` ({}) is not supported yet", operator_name(.operator))]
-    Unsupported {
-        /// `&` or `~`.
-        operator: char,
-    },
     /// Groups, complements or postfix operators nest deeper than [`MAX_NESTING`].
     #[error("the regular expression nests deeper than {max} levels")]
     TooDeep {
@@ -303,6 +320,13 @@ pub enum PatternErrorKind {
     TooComplex {
         /// The limit in bytes.
         limit: usize,
+    },
+    /// An expression with `&` or `~` needs an automaton larger than [`MAX_DFA_STATES`]:
+    /// `/~(.*a.{20})/`, `/~(a{9999})/`.
+    #[error("the regular expression needs an automaton of more than {max} states")]
+    AutomatonTooLarge {
+        /// The limit in states.
+        max: usize,
     },
     /// The automaton library refused the expression for another reason (not expected).
     #[error("the regular expression could not be compiled: {message}")]
@@ -327,9 +351,6 @@ impl PatternErrorKind {
                 "write `<n-m>` with two non-negative integers, or escape `<` as `\\<`".to_owned()
             }
             Self::UnknownNamedAutomaton { .. } => "escape it as `\\<` to match a literal `<`".to_owned(),
-            Self::Unsupported { operator } => {
-                format!("escape it as `\\{operator}` to match a literal `{operator}`")
-            }
             _ => return None,
         })
     }
@@ -346,14 +367,6 @@ fn found_text_bare(found: &Option<char>) -> String {
     match found {
         Some(c) => format!("`{c}` after a complete regular expression"),
         None => "end of the regular expression".to_owned(),
-    }
-}
-
-fn operator_name(operator: &char) -> &'static str {
-    match operator {
-        '&' => "intersection",
-        '~' => "complement",
-        _ => "operator",
     }
 }
 
@@ -476,16 +489,8 @@ mod tests {
     #[test]
     fn error_messages() {
         let cases = [
-            (
-                "/a&b/",
-                "the Lucene operator `&` (intersection) is not supported yet, at position 2; \
-                 escape it as `\\&` to match a literal `&`",
-            ),
-            (
-                "/~a/",
-                "the Lucene operator `~` (complement) is not supported yet, at position 1; \
-                 escape it as `\\~` to match a literal `~`",
-            ),
+            ("/a&/", "the regular expression ends too early, at position 3"),
+            ("/~(a{9999})/", "the regular expression needs an automaton of more than 10000 states"),
             (
                 "/home/*",
                 "a pattern that starts with `/` is a regular expression and must also end with \

@@ -9,4 +9,5 @@ mod differential;
 mod errors;
 mod jwt;
 mod library;
+mod lucene;
 mod robustness;

@@ -7,16 +7,28 @@
 //! the parser below is a hand-written copy of the recursive descent in Lucene 9's
 //! `lucene/core/src/java/org/apache/lucene/util/automaton/RegExp.java` (the version behind
 //! Elasticsearch 8.x), with loops instead of recursion where the grammar allows and a nesting
-//! limit where it does not. The tree is then turned into a `regex_syntax` [`Hir`] directly (no
-//! re-escaping into another syntax) and compiled with a `regex_automata` meta regex, anchored at
-//! both ends.
+//! limit where it does not. A tree without `&` or `~` is then turned into a `regex_syntax`
+//! [`Hir`] directly (no re-escaping into another syntax) and compiled with a `regex_automata`
+//! meta regex, anchored at both ends. regex-automata cannot intersect or complement, so a tree
+//! with `&` or `~` is compiled by the `dfa` module into a minimal DFA over code points, built as
+//! Lucene builds it (the parts without those operators still come from the same `Hir`); see
+//! [`MAX_DFA_STATES`] for its bound. Both engines match in time linear in the input.
 //!
 //! Grammar, loosest binding first: `a|b` union, `a&b` intersection, concatenation, postfix
-//! `? * + {n} {n,} {n,m}`, prefix `~` complement; atoms `.` (any code point, newline too), `#`
+//! `? * + {n} {n,} {n,m}`, prefix `~` complement (of the next complement or atom, so `~a*` is
+//! `(~a)*` and `~~a` is `a`); atoms `.` (any code point, newline too), `#`
 //! (empty language), `@` (any string), `"…"` (literal text), `()` (empty string), `(…)`,
 //! `<n-m>` (decimal interval), `<name>` (named automaton), `[…]`/`[^…]` classes with `a-z`
 //! ranges, `\d \D \s \S \w \W` (ASCII only), `\\`, `\x` (literal x). A character that cannot
-//! start anything else is a literal, including a leading `*`, `?`, `+`, `{`, `|` or `)`.
+//! start anything else is a literal, including a leading `*`, `?`, `+`, `{`, `|` or `)`, and an
+//! `&` where an expression starts (`&a`, `a|&`, `a&&b` is `a` and `&b`); `&` and `~` are plain
+//! characters inside `[…]` (Lucene 9 has no `&&` class intersection). An `&` or `~` with nothing
+//! after it is an error (`a&`, `a~`); before a `)` it takes the `)` as a literal operand, so
+//! `(a&)` lacks its closing parenthesis and `(a&))` is `a` and `)`.
+//!
+//! Semantics, as Lucene's automata: `a&b` matches what both match, `~a` every string of code
+//! points that `a` does not match (the empty string included), `[^…]` one code point outside
+//! the class.
 //!
 //! Version notes. Elasticsearch 8.x runs Lucene 9, whose parser this follows. Elasticsearch 9.x
 //! runs Lucene 10 and passes `RegExp.ALL | RegExp.DEPRECATED_COMPLEMENT`, so `~` keeps its
@@ -25,20 +37,27 @@
 //! Positions are byte offsets in the rule value; Lucene's messages count UTF-16 units of the
 //! body.
 //!
-//! Not supported yet, and rejected with a clear error rather than matched differently:
-//! `&` (intersection) and `~` (complement). `<name>` is always an error, as in Elasticsearch,
-//! which passes no automaton provider.
+//! `<name>` is always an error, as in Elasticsearch, which passes no automaton provider.
 
 use regex_automata::meta;
 use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Hir, Look, Repetition};
 
-use super::{MAX_NESTING, MAX_NFA_SIZE, MAX_REPEAT, PatternError, PatternErrorKind, Shape};
+use super::dfa::{self, Alphabet, Automaton, Budget, BuildError, Cuts, Dfa, Frag, Nfa};
+use super::{MAX_DFA_STATES, MAX_NESTING, MAX_NFA_SIZE, MAX_REPEAT, PatternError, PatternErrorKind, Shape};
 
 /// A compiled Lucene regular expression (the body of a `/…/` rule value).
 #[derive(Debug, Clone)]
 pub(super) struct LuceneRegex {
     ast: Node,
-    regex: meta::Regex,
+    engine: Engine,
+}
+
+#[derive(Debug, Clone)]
+enum Engine {
+    /// Trees without `&` and `~`.
+    Meta(meta::Regex),
+    /// Trees with `&` or `~`; `universal` when it matches every string.
+    Dfa { automaton: Box<Automaton>, universal: bool },
 }
 
 impl LuceneRegex {
@@ -46,6 +65,11 @@ impl LuceneRegex {
     /// for error positions.
     pub(super) fn new(body: &str, base: usize) -> Result<Self, PatternError> {
         let ast = parse(body, base)?;
+        if has_boolean_ops(&ast) {
+            let automaton = build_automaton(&ast).map_err(|kind| PatternError::new(kind, None))?;
+            let universal = automaton.is_universal();
+            return Ok(Self { ast, engine: Engine::Dfa { automaton: Box::new(automaton), universal } });
+        }
         let hir = Hir::concat(vec![Hir::look(Look::Start), to_hir(&ast), Hir::look(Look::End)]);
         let config = meta::Config::new().nfa_size_limit(Some(MAX_NFA_SIZE));
         let regex = meta::Builder::new().configure(config).build_from_hir(&hir).map_err(|e| {
@@ -55,15 +79,18 @@ impl LuceneRegex {
             };
             PatternError::new(kind, None)
         })?;
-        Ok(Self { ast, regex })
+        Ok(Self { ast, engine: Engine::Meta(regex) })
     }
 
     pub(super) fn is_match(&self, input: &str) -> bool {
-        self.regex.is_match(input)
+        match &self.engine {
+            Engine::Meta(regex) => regex.is_match(input),
+            Engine::Dfa { automaton, .. } => automaton.is_match(input),
+        }
     }
 
     pub(super) fn shape(&self) -> Shape<'_> {
-        if is_any(&self.ast) {
+        if is_any(&self.ast) || matches!(self.engine, Engine::Dfa { universal: true, .. }) {
             return Shape::Any;
         }
         if let Node::Concat(items) = &self.ast {
@@ -131,9 +158,9 @@ enum ClassItem {
     Predefined(Predefined),
 }
 
-/// The parsed expression. Concatenations and unions are flat, and adjacent literals are merged
-/// (as Lucene's `makeConcatenation` does), so depth only grows with `(`, `~` and postfix
-/// operators, all of which the parser counts against [`MAX_NESTING`].
+/// The parsed expression. Concatenations, unions and intersections are flat, and adjacent
+/// literals are merged (as Lucene's `makeConcatenation` does), so depth only grows with `(`,
+/// `~` and postfix operators, all of which the parser counts against [`MAX_NESTING`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Node {
     /// `#`: matches nothing.
@@ -164,10 +191,12 @@ enum Node {
     },
     Concat(Vec<Node>),
     Union(Vec<Node>),
-    // Parsed so that syntax errors behind them are still reported as Lucene does, but never
-    // translated: `parse` rejects a tree that holds one.
+    /// `a&b&…`: strings every part matches.
     Intersection(Vec<Node>),
+    /// `~a`: strings `a` does not match.
     Complement(Box<Node>),
+    /// `<name>`: parsed so that syntax errors behind it are still reported as Lucene does, but
+    /// `parse` rejects a tree that holds one.
     Named(String),
 }
 
@@ -197,33 +226,20 @@ impl Node {
     }
 }
 
-/// Operators this port does not implement yet (see the module docs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Unsupported {
-    Intersection,
-    Complement,
-}
-
 struct Parser<'a> {
     src: &'a str,
     pos: usize,
     /// Byte offset of `src` in the rule string.
     base: usize,
     depth: usize,
-    /// The first construct in source order that parses but cannot be compiled.
-    blocker: Option<(usize, Blocker)>,
-}
-
-#[derive(Debug, Clone)]
-enum Blocker {
-    Unsupported(Unsupported),
-    Named(String),
+    /// The first named automaton `<name>`, which parses but cannot be compiled.
+    named: Option<(usize, String)>,
 }
 
 type PResult<T> = Result<T, PatternError>;
 
 fn parse(src: &str, base: usize) -> PResult<Node> {
-    let mut p = Parser { src, pos: 0, base, depth: 0, blocker: None };
+    let mut p = Parser { src, pos: 0, base, depth: 0, named: None };
     // `new RegExp("")` is the empty string, without parsing.
     let node = if src.is_empty() {
         Node::Literal(String::new())
@@ -235,16 +251,9 @@ fn parse(src: &str, base: usize) -> PResult<Node> {
         }
         node
     };
-    match p.blocker.take() {
+    match p.named.take() {
         None => Ok(node),
-        Some((at, Blocker::Unsupported(op))) => {
-            let operator = match op {
-                Unsupported::Intersection => '&',
-                Unsupported::Complement => '~',
-            };
-            Err(p.err_at(at, PatternErrorKind::Unsupported { operator }))
-        }
-        Some((at, Blocker::Named(name))) => Err(p.err_at(at, PatternErrorKind::UnknownNamedAutomaton { name })),
+        Some((at, name)) => Err(p.err_at(at, PatternErrorKind::UnknownNamedAutomaton { name })),
     }
 }
 
@@ -284,12 +293,6 @@ impl Parser<'_> {
         }
     }
 
-    fn block(&mut self, at: usize, blocker: Blocker) {
-        if self.blocker.as_ref().is_none_or(|(prev, _)| at < *prev) {
-            self.blocker = Some((at, blocker));
-        }
-    }
-
     fn enter(&mut self, at: usize) -> PResult<()> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
@@ -308,21 +311,19 @@ impl Parser<'_> {
     }
 
     /// interexp ::= concatexp ( `&` concatexp )*
+    ///
+    /// Lucene recurses to the right (`concatexp & interexp`); intersection is associative, so a
+    /// flat list means the same. After an `&` a concatexp must follow: `a&` ends too early.
     fn parse_inter(&mut self) -> PResult<Node> {
         let mut parts = vec![self.parse_concat()?];
-        loop {
-            let at = self.pos;
-            if !self.eat('&') {
-                break;
-            }
-            self.block(at, Blocker::Unsupported(Unsupported::Intersection));
+        while self.eat('&') {
             parts.push(self.parse_concat()?);
         }
         Ok(Node::flat(parts, Node::Intersection))
     }
 
     /// concatexp ::= repeatexp+, stopping before `)`, `|` and `&`. The first element is parsed
-    /// unconditionally, which is why a leading `)` or `|` is a literal (Lucene quirk).
+    /// unconditionally, which is why a leading `)`, `|` or `&` is a literal (Lucene quirk).
     fn parse_concat(&mut self) -> PResult<Node> {
         let mut items = vec![self.parse_repeat()?];
         while self.more() && !self.peek(")|&") {
@@ -378,11 +379,13 @@ impl Parser<'_> {
     }
 
     /// complexp ::= `~` complexp | charclassexp
+    ///
+    /// The postfix operators bind looser, so `~a*` is `(~a)*` (Lucene's `parseRepeatExp` calls
+    /// this first, then applies them).
     fn parse_compl(&mut self) -> PResult<Node> {
         let at = self.pos;
         if self.eat('~') {
             self.enter(at)?;
-            self.block(at, Blocker::Unsupported(Unsupported::Complement));
             let sub = self.parse_compl()?;
             self.depth -= 1;
             return Ok(Node::Complement(Box::new(sub)));
@@ -501,7 +504,9 @@ impl Parser<'_> {
             self.pos = start + len + 1;
             let text = &self.src[start..start + len];
             if !text.contains('-') {
-                self.block(at, Blocker::Named(text.to_owned()));
+                if self.named.is_none() {
+                    self.named = Some((at, text.to_owned()));
+                }
                 return Ok(Node::Named(text.to_owned()));
             }
             // Lucene reports interval errors at the closing `>`.
@@ -603,27 +608,134 @@ fn to_hir(node: &Node) -> Hir {
         Node::AnyChar => any_char(),
         Node::Literal(s) => Hir::literal(s.as_bytes()),
         Node::Predefined(p) => Hir::class(Class::Unicode(p.class())),
-        Node::Class { negated, items } => {
-            let mut class = ClassUnicode::empty();
-            for item in items {
-                match *item {
-                    ClassItem::Range(a, b) => class.push(ClassUnicodeRange::new(a, b)),
-                    ClassItem::Predefined(p) => class.union(&p.class()),
-                }
-            }
-            // Lucene: `[^…]` is "any code point" minus the class.
-            if *negated {
-                class.negate();
-            }
-            Hir::class(Class::Unicode(class))
-        }
+        Node::Class { negated, items } => Hir::class(Class::Unicode(class_set(*negated, items))),
         Node::Interval { min, max, digits } => interval(*min, *max, *digits),
         Node::Repeat { sub, min, max } => repeat(sub, *min, *max),
         Node::Concat(items) => Hir::concat(items.iter().map(to_hir).collect()),
         Node::Union(items) => Hir::alternation(items.iter().map(to_hir).collect()),
-        // Rejected by `parse`; never reached. Failing closed keeps this total.
+        // `&` and `~` go to `build_automaton` instead, and `parse` rejects `<name>`; never
+        // reached. Failing closed keeps this total.
         Node::Intersection(_) | Node::Complement(_) | Node::Named(_) => Hir::fail(),
     }
+}
+
+/// The code points of a `[…]` or `[^…]` class. Lucene: `[^…]` is "any code point" minus the
+/// class.
+fn class_set(negated: bool, items: &[ClassItem]) -> ClassUnicode {
+    let mut class = ClassUnicode::empty();
+    for item in items {
+        match *item {
+            ClassItem::Range(a, b) => class.push(ClassUnicodeRange::new(a, b)),
+            ClassItem::Predefined(p) => class.union(&p.class()),
+        }
+    }
+    if negated {
+        class.negate();
+    }
+    class
+}
+
+/// Whether the tree uses `&` or `~`, which only `build_automaton` can compile.
+fn has_boolean_ops(node: &Node) -> bool {
+    match node {
+        Node::Intersection(_) | Node::Complement(_) => true,
+        Node::Repeat { sub, .. } => has_boolean_ops(sub),
+        Node::Concat(items) | Node::Union(items) => items.iter().any(has_boolean_ops),
+        _ => false,
+    }
+}
+
+/// Compiles a tree with `&` or `~` into a minimal DFA (regex-automata has neither operator),
+/// operator by operator as Lucene's `RegExp.toAutomatonInternal` does. Recursion follows the
+/// tree, whose depth the parser bounds with [`MAX_NESTING`].
+fn build_automaton(ast: &Node) -> Result<Automaton, PatternErrorKind> {
+    let mut cuts = Cuts::default();
+    collect_cuts(ast, &mut cuts);
+    let alphabet = Alphabet::new(cuts);
+    let mut budget = Budget::default();
+    let dfa = dfa_of(ast, &alphabet, &mut budget).map_err(|e| match e {
+        BuildError::TooLarge => PatternErrorKind::AutomatonTooLarge { max: MAX_DFA_STATES },
+        BuildError::Unexpected(what) => PatternErrorKind::Internal { message: format!("unexpected {what}") },
+    })?;
+    Ok(Automaton::new(alphabet, dfa))
+}
+
+/// Every boundary between code points that some part of the tree tells apart, so that the
+/// alphabet's classes never straddle one.
+fn collect_cuts(node: &Node, cuts: &mut Cuts) {
+    let mut class = |class: &ClassUnicode| {
+        for r in class.ranges() {
+            cuts.range(r.start(), r.end());
+        }
+    };
+    match node {
+        Node::Empty | Node::AnyString | Node::AnyChar | Node::Named(_) => {}
+        Node::Literal(s) => s.chars().for_each(|c| cuts.range(c, c)),
+        Node::Class { negated, items } => class(&class_set(*negated, items)),
+        Node::Predefined(p) => class(&p.class()),
+        // Intervals are built from single digits and digit ranges.
+        Node::Interval { .. } => ('0'..='9').for_each(|d| cuts.range(d, d)),
+        Node::Repeat { sub, .. } | Node::Complement(sub) => collect_cuts(sub, cuts),
+        Node::Concat(items) | Node::Union(items) | Node::Intersection(items) => {
+            items.iter().for_each(|item| collect_cuts(item, cuts));
+        }
+    }
+}
+
+/// The minimal DFA of `node`.
+fn dfa_of(node: &Node, alphabet: &Alphabet, budget: &mut Budget) -> Result<Dfa, BuildError> {
+    let dfa = match node {
+        Node::Intersection(parts) => {
+            let Some((first, rest)) = parts.split_first() else {
+                return Ok(dfa::universal(alphabet.len()));
+            };
+            let mut acc = dfa_of(first, alphabet, budget)?;
+            for part in rest {
+                let next = dfa_of(part, alphabet, budget)?;
+                acc = dfa::minimize(&dfa::intersect(&acc, &next, budget)?, budget)?;
+            }
+            return Ok(acc);
+        }
+        Node::Complement(sub) => dfa::complement(&dfa_of(sub, alphabet, budget)?, budget)?,
+        _ => {
+            let mut nfa = Nfa::default();
+            let frag = match node {
+                Node::Union(items) => {
+                    let parts = frags_of(items, &mut nfa, alphabet, budget)?;
+                    nfa.union(parts, budget)?
+                }
+                _ => frag_of(node, &mut nfa, alphabet, budget)?,
+            };
+            dfa::determinize(&nfa, frag, alphabet.len(), budget)?
+        }
+    };
+    dfa::minimize(&dfa, budget)
+}
+
+/// `node` as a piece of `nfa`. Intersections, complements and unions become their minimal DFA
+/// first, as Lucene minimizes what each operator builds: a union embedded as a trie keeps the
+/// subsets of what surrounds it small (`~(.*(w1|w2|…|w500).*)`). Leaves, and repetitions of
+/// leaves, go through the same `Hir` as the regex-automata engine.
+fn frag_of(node: &Node, nfa: &mut Nfa, alphabet: &Alphabet, budget: &mut Budget) -> Result<Frag, BuildError> {
+    match node {
+        Node::Intersection(_) | Node::Complement(_) | Node::Union(_) => {
+            let dfa = dfa_of(node, alphabet, budget)?;
+            nfa.embed(&dfa, budget)
+        }
+        Node::Concat(items) => {
+            let parts = frags_of(items, nfa, alphabet, budget)?;
+            nfa.concat(parts, budget)
+        }
+        Node::Repeat { sub, min, max } if matches!(**sub, Node::Concat(_) | Node::Union(_)) || has_boolean_ops(sub) => {
+            let frag = frag_of(sub, nfa, alphabet, budget)?;
+            nfa.repeat(frag, *min, *max, budget)
+        }
+        _ => nfa.hir(&to_hir(node), alphabet, budget),
+    }
+}
+
+fn frags_of(items: &[Node], nfa: &mut Nfa, alphabet: &Alphabet, budget: &mut Budget) -> Result<Vec<Frag>, BuildError> {
+    items.iter().map(|n| frag_of(n, nfa, alphabet, budget)).collect()
 }
 
 fn repeat(sub: &Node, min: u32, max: Option<u32>) -> Hir {
@@ -732,24 +844,38 @@ fn at_most(y: &[u8]) -> Hir {
     }
 }
 
-/// Whether the node matches every string.
+/// Whether the node matches every string (`false` when unsure).
 fn is_any(node: &Node) -> bool {
     match node {
         Node::AnyString => true,
         Node::Repeat { sub, min: 0, max: None } => matches!(**sub, Node::AnyChar) || is_any(sub),
         // `@{n,m}` is any string as long as the bounds are sane and allow one copy.
         Node::Repeat { sub, min, max } => max.is_none_or(|max| max >= *min && max > 0) && is_any(sub),
-        Node::Concat(items) => items.iter().all(is_any),
+        Node::Concat(items) | Node::Intersection(items) => items.iter().all(is_any),
         Node::Union(items) => items.iter().any(is_any),
+        Node::Complement(sub) => is_nothing(sub),
         _ => false,
     }
 }
 
-/// A literal that every match contains (the longest found in a cheap walk).
+/// Whether the node matches no string at all (`false` when unsure).
+fn is_nothing(node: &Node) -> bool {
+    match node {
+        Node::Empty => true,
+        Node::Repeat { sub, min, max } => max.is_some_and(|max| *min > max) || (*min > 0 && is_nothing(sub)),
+        Node::Concat(items) | Node::Intersection(items) => items.iter().any(is_nothing),
+        Node::Union(items) => items.iter().all(is_nothing),
+        Node::Complement(sub) => is_any(sub),
+        _ => false,
+    }
+}
+
+/// A literal that every match contains (the longest found in a cheap walk). Every part of an
+/// intersection must match, so any part's literal is required; a complement requires nothing.
 fn required(node: &Node) -> Option<&str> {
     match node {
         Node::Literal(s) if !s.is_empty() => Some(s),
-        Node::Concat(items) => items.iter().filter_map(required).max_by_key(|s| s.len()),
+        Node::Concat(items) | Node::Intersection(items) => items.iter().filter_map(required).max_by_key(|s| s.len()),
         Node::Repeat { sub, min, max } if *min > 0 && max.is_none_or(|max| max >= *min) => required(sub),
         _ => None,
     }
@@ -1056,13 +1182,20 @@ mod tests {
             ("(abc){5001}", K::RepeatTooLarge { count: 5001, max: MAX_REPEAT }, 6),
             ("<name>", K::UnknownNamedAutomaton { name: "name".into() }, 1),
             ("<>", K::UnknownNamedAutomaton { name: String::new() }, 1),
-            ("a&b", K::Unsupported { operator: '&' }, 2),
-            ("~a", K::Unsupported { operator: '~' }, 1),
-            ("x(a|~b)", K::Unsupported { operator: '~' }, 5),
-            ("~a&b", K::Unsupported { operator: '~' }, 1),
-            ("a&<x>", K::Unsupported { operator: '&' }, 2),
-            // a syntax error anywhere wins over an unsupported operator, as in Lucene
+            ("a&<x>", K::UnknownNamedAutomaton { name: "x".into() }, 3),
+            // `&` and `~` need an operand after them (Lucene: "unexpected end-of-string")
+            ("a&", K::UnexpectedEnd, 3),
+            ("&&", K::UnexpectedEnd, 3),
+            ("a&b&", K::UnexpectedEnd, 5),
+            ("~", K::UnexpectedEnd, 2),
+            ("~~", K::UnexpectedEnd, 3),
+            ("a|~", K::UnexpectedEnd, 4),
+            // before `)` they take it as a literal operand, and the group stays open
+            ("(a&)", K::Expected { expected: ')', found: None }, 5),
+            ("(~)", K::Expected { expected: ')', found: None }, 4),
             ("~a(", K::UnexpectedEnd, 4),
+            // a syntax error after a named automaton still wins, as Lucene parses first
+            ("<x>a)", K::TrailingInput { found: Some(')') }, 5),
         ];
         for (body, kind, offset) in cases {
             let e = err(body);
@@ -1079,8 +1212,11 @@ mod tests {
         // Inside classes and quotes neither is an operator.
         assert!(re("[&~]+").is_match("~&"));
         assert!(re("\"a&~b\"").is_match("a&~b"));
-        // `a&&b` would be a & "&b": still the unsupported operator.
-        assert_eq!(err("a&&b").kind(), &PatternErrorKind::Unsupported { operator: '&' });
+        // `a&&b` is `a` and the string `&b`: nothing matches both.
+        assert!(!re("a&&b").is_match("a") && !re("a&&b").is_match("&b"));
+        // `a&)` is `a` and the string `)`; `a~)` is `a` then anything but `)`.
+        assert!(!re("a&)").is_match("a") && !re("a&)").is_match(")"));
+        assert!(re("a~)").is_match("ab") && !re("a~)").is_match("a)"));
     }
 
     #[test]
@@ -1146,5 +1282,236 @@ mod tests {
     fn merged_literals() {
         assert_eq!(parse("ab\"cd\"e()", 1).ok(), Some(Node::Literal("abcde".into())));
         assert_eq!(parse("", 1).ok(), Some(Node::Literal(String::new())));
+    }
+
+    /// The automaton of our own construction for any parsed tree, `&` and `~` or not.
+    fn own_automaton(body: &str) -> Automaton {
+        let ast = parse(body, 1).unwrap_or_else(|e| panic!("`{body}` should parse: {e}"));
+        build_automaton(&ast).unwrap_or_else(|e| panic!("`{body}` should build: {e}"))
+    }
+
+    #[test]
+    fn own_automaton_agrees_on_the_whole_dialect() {
+        // Every leaf kind, escape and repetition of the table, through the DFA construction
+        // that trees with `&` or `~` use.
+        for &(body, input, want) in DIALECT {
+            assert_eq!(own_automaton(body).is_match(input), want, "/{body}/ on `{input}`");
+        }
+        assert!(own_automaton("a{9999}").is_match(&"a".repeat(9_999)));
+        assert!(!own_automaton("a{9999}").is_match(&"a".repeat(9_998)));
+    }
+
+    #[test]
+    fn boolean_operators_use_the_own_engine() {
+        assert!(matches!(re("a&b").engine, Engine::Dfa { .. }));
+        assert!(matches!(re("x(~a)*").engine, Engine::Dfa { .. }));
+        assert!(matches!(re("a|b").engine, Engine::Meta(_)));
+        // Escaped, quoted or in a class they are characters, and regex-automata runs them.
+        assert!(matches!(re("a\\&b\\~").engine, Engine::Meta(_)));
+        assert!(matches!(re("\"&~\"[&~]").engine, Engine::Meta(_)));
+    }
+
+    #[test]
+    fn state_budget() {
+        // a{9998} has 9 999 states; its complement adds the sink that accepts longer strings.
+        let at_budget = re("~(a{9998})");
+        let Engine::Dfa { automaton, .. } = &at_budget.engine else { panic!("own engine expected") };
+        assert_eq!(automaton.live_states(), MAX_DFA_STATES);
+        assert!(!at_budget.is_match(&"a".repeat(9_998)));
+        assert!(at_budget.is_match(&"a".repeat(9_997)) && at_budget.is_match(&"a".repeat(9_999)));
+        let over = err("~(a{9999})");
+        assert_eq!(over.kind(), &PatternErrorKind::AutomatonTooLarge { max: MAX_DFA_STATES });
+        assert_eq!(over.offset(), None);
+        // Intersections count too: the product is checked as it is built.
+        assert!(re("a{9999}&@").is_match(&"a".repeat(9_999)));
+        // Exponential blow-ups stop at the budget: 2^13 states fit, 2^14 do not.
+        assert!(re("~(.*a.{12})").is_match("a"));
+        for hostile in ["~(.*a.{13})", "~(.*a.{20})", "~(~(.*a.{20}))", "(.*a.{20})&(.*b.{20})", "~((a|b)*a(a|b){30})"]
+        {
+            assert_eq!(err(hostile).kind(), &PatternErrorKind::AutomatonTooLarge { max: MAX_DFA_STATES }, "{hostile}");
+        }
+        // A wide alphabet shrinks the state budget: 2 000 character classes × 2 001 states.
+        let wide: String = (0..1000u32).filter_map(|i| char::from_u32(0x100 + 2 * i)).collect();
+        let e = err(&format!("[{wide}]{{2000}}&@"));
+        assert_eq!(e.kind(), &PatternErrorKind::AutomatonTooLarge { max: MAX_DFA_STATES });
+        assert!(re(&format!("[{wide}]{{20}}&@")).is_match(&"\u{100}".repeat(20)));
+    }
+
+    #[test]
+    fn hostile_patterns_are_refused_or_built_within_bounds() {
+        let too_large = PatternErrorKind::AutomatonTooLarge { max: MAX_DFA_STATES };
+        let refused = [
+            "(~(.*a.{12})){100}".to_owned(),
+            "~(.*a.{12})&~(.*b.{12})&~(.*c.{12})&~(.*d.{12})".to_owned(),
+            format!("~({}b)", "(.*a.{11})|".repeat(60)),
+            "(.{0,60}&~(.*a.*)){60}".to_owned(),
+            format!("{}&@", ".{0,100}".repeat(40)),
+        ];
+        for body in &refused {
+            assert_eq!(err(body).kind(), &too_large, "/{body}/");
+        }
+        // Large but tame: a word list excluded anywhere, a long alternation, many copies.
+        let words = (0..500).map(|i| format!("w{i}")).collect::<Vec<_>>().join("|");
+        let excluded = re(&format!("~(.*({words}).*)"));
+        assert!(excluded.is_match("x1w") && !excluded.is_match("xw499y") && !excluded.is_match("w0"));
+        let names = (0..1000).map(|i| format!("x{i}")).collect::<Vec<_>>().join("|");
+        assert!(re(&format!("~({names})")).is_match("x1000") && !re(&format!("~({names})")).is_match("x999"));
+        assert!(re("(~a){5000}").is_match("aa") && !re("(~a){5000}").is_match("a"));
+        assert!(re("((~a){100}){100}").is_match("") && !re("((~a){100}){100}").is_match("a"));
+    }
+
+    #[test]
+    fn boolean_shapes() {
+        assert_eq!(re("~#").shape(), Shape::Any);
+        assert_eq!(re("~(a&b)").shape(), Shape::Any); // only the DFA knows a&b is empty
+        assert_eq!(re("@&.*").shape(), Shape::Any);
+        assert_eq!(re("abc~#").shape(), Shape::Prefix("abc"));
+        assert_eq!(re(".*abcd.*&.*ef.*").shape(), Shape::Other { required: Some("abcd") });
+        assert_eq!(re("x(.*abcd.*&.*ef.*)").shape(), Shape::Other { required: Some("abcd") });
+        assert_eq!(re("~abc").shape(), Shape::Other { required: Some("bc") }); // (~a)bc
+        assert_eq!(re("~(abc)").shape(), Shape::Other { required: None });
+        assert_eq!(re("(~a)*").shape(), Shape::Other { required: None }); // not "a"
+        assert_eq!(re("(.*admin.*)&~(.*test.*)").shape(), Shape::Other { required: Some("admin") });
+    }
+
+    /// A slow matcher written for the tests, straight from the definitions: which spans
+    /// `s[i..j]` a node matches, as an (n+1)² table.
+    fn spans(node: &Node, s: &[char]) -> Vec<Vec<bool>> {
+        let n = s.len();
+        let mut m = vec![vec![false; n + 1]; n + 1];
+        let compose = |a: &[Vec<bool>], b: &[Vec<bool>]| -> Vec<Vec<bool>> {
+            (0..=n).map(|i| (0..=n).map(|j| (0..=n).any(|k| a[i][k] && b[k][j])).collect()).collect()
+        };
+        let identity: Vec<Vec<bool>> = (0..=n).map(|i| (0..=n).map(|j| i == j).collect()).collect();
+        let predefined = |p: Predefined, c: char| match p {
+            Predefined::Digit => c.is_ascii_digit(),
+            Predefined::NotDigit => !c.is_ascii_digit(),
+            Predefined::Space => matches!(c, ' ' | '\t' | '\n' | '\r'),
+            Predefined::NotSpace => !matches!(c, ' ' | '\t' | '\n' | '\r'),
+            Predefined::Word => c.is_ascii_alphanumeric() || c == '_',
+            Predefined::NotWord => !(c.is_ascii_alphanumeric() || c == '_'),
+        };
+        let mut one_char = |accept: &dyn Fn(char) -> bool| {
+            for (i, &c) in s.iter().enumerate() {
+                m[i][i + 1] = accept(c);
+            }
+        };
+        match node {
+            Node::Empty | Node::Named(_) => {}
+            Node::AnyChar => one_char(&|_| true),
+            Node::Predefined(p) => one_char(&|c| predefined(*p, c)),
+            Node::Class { negated, items } => one_char(&|c| {
+                let inside = items.iter().any(|item| match *item {
+                    ClassItem::Range(a, b) => a <= c && c <= b,
+                    ClassItem::Predefined(p) => predefined(p, c),
+                });
+                inside != *negated
+            }),
+            Node::AnyString => m = (0..=n).map(|i| (0..=n).map(|j| i <= j).collect()).collect(),
+            Node::Literal(text) => {
+                let t: Vec<char> = text.chars().collect();
+                for i in 0..=n {
+                    if s[i..].starts_with(&t) {
+                        m[i][i + t.len()] = true;
+                    }
+                }
+            }
+            Node::Interval { min, max, digits } => {
+                for i in 0..n {
+                    for j in i + 1..=n {
+                        let text: String = s[i..j].iter().collect();
+                        let value = text.trim_start_matches('0').parse::<u64>().unwrap_or(0);
+                        m[i][j] = text.bytes().all(|b| b.is_ascii_digit())
+                            && (*digits == 0 || text.len() == *digits)
+                            && (u64::from(*min)..=u64::from(*max)).contains(&value);
+                    }
+                }
+            }
+            Node::Repeat { sub, min, max } => {
+                let x = spans(sub, s);
+                let (min, cap) = (*min as usize, *min as usize + n + 1);
+                let top = max.map_or(cap, |max| (max as usize).min(cap));
+                let mut power = identity.clone();
+                for k in 0..=top {
+                    if k >= min {
+                        for i in 0..=n {
+                            for j in 0..=n {
+                                m[i][j] |= power[i][j];
+                            }
+                        }
+                    }
+                    power = compose(&power, &x);
+                }
+            }
+            Node::Concat(items) => {
+                m = items.iter().fold(identity, |acc, item| compose(&acc, &spans(item, s)));
+            }
+            Node::Union(items) | Node::Intersection(items) => {
+                let all = matches!(node, Node::Intersection(_));
+                m = vec![vec![all; n + 1]; n + 1];
+                for item in items {
+                    let x = spans(item, s);
+                    for i in 0..=n {
+                        for j in 0..=n {
+                            m[i][j] = if all { m[i][j] && x[i][j] } else { m[i][j] || x[i][j] };
+                        }
+                    }
+                }
+            }
+            Node::Complement(sub) => {
+                let x = spans(sub, s);
+                m = (0..=n).map(|i| (0..=n).map(|j| i <= j && !x[i][j]).collect()).collect();
+            }
+        }
+        m
+    }
+
+    fn oracle(ast: &Node, input: &str) -> bool {
+        let s: Vec<char> = input.chars().collect();
+        spans(ast, &s)[0][s.len()]
+    }
+
+    #[test]
+    fn oracle_on_known_cases() {
+        for (body, input, want) in [
+            ("~a*", "a", false),
+            ("~a*", "aa", true),
+            ("~(a*)", "aa", false),
+            ("a&a|b", "b", true),
+            ("(a|b)*&~(.*aa.*)", "abab", true),
+            ("(a|b)*&~(.*aa.*)", "abaa", false),
+        ] {
+            assert_eq!(oracle(&parse(body, 1).unwrap(), input), want, "/{body}/ on `{input}`");
+        }
+    }
+
+    const TOKENS: &[&str] = &[
+        "a", "b", ".", "@", "#", "&", "~", "|", "(", ")", "*", "+", "?", "[ab]", "[^a]", "{2}", "{0,2}", "{1,}",
+        "\"ab\"", "()", "\\d", "<1-12>", "<01-12>", "1",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        /// Both engines against the slow matcher, on small patterns over a small alphabet.
+        #[test]
+        fn engines_agree_with_the_oracle(
+            tokens in proptest::collection::vec(proptest::sample::select(TOKENS), 1..9),
+            inputs in proptest::collection::vec("[ab1.]{0,5}", 8),
+        ) {
+            let body: String = tokens.concat();
+            let Ok(ast) = parse(&body, 1) else { return Ok(()) };
+            let compiled = LuceneRegex::new(&body, 1);
+            proptest::prop_assert!(compiled.is_ok(), "/{}/: {:?}", body, compiled.err());
+            let Ok(compiled) = compiled else { return Ok(()) };
+            let own = build_automaton(&ast);
+            proptest::prop_assert!(own.is_ok(), "/{}/: {:?}", body, own.err());
+            let Ok(own) = own else { return Ok(()) };
+            for input in inputs.iter().map(String::as_str).chain(["", "a", "aa", "ab", "12"]) {
+                let want = oracle(&ast, input);
+                proptest::prop_assert_eq!(compiled.is_match(input), want, "/{}/ on `{}`", body, input);
+                proptest::prop_assert_eq!(own.is_match(input), want, "own /{}/ on `{}`", body, input);
+            }
+        }
     }
 }
