@@ -133,6 +133,14 @@ impl RuleSet {
     /// Parses and checks a role-mapping JSON document (one mapping body named
     /// `name`, or the `GET _security/role_mapping` response shape).
     pub fn from_json(text: &str, name: &str, options: &Options) -> Result<Self, Errors> {
+        // Most documents have no errors: read them without locations first,
+        // and only when something is wrong again with them, for the report.
+        if let Some(set) = crate::parse::parse_json_unlocated(text, name, options)
+            && let Ok(rules) = Self::new(&set, options)
+            && rules.skipped.is_empty()
+        {
+            return Ok(rules);
+        }
         let (set, skipped) = crate::parse::parse_json(text, name, options)?;
         let mut rules = Self::new(&set, options)?;
         rules.skipped.splice(0..0, skipped);
