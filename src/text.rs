@@ -40,7 +40,7 @@
 //!
 //! Both forms read into the same [`MappingSet`], and every check after
 //! reading is shared, so a mistake gets the same message in either form;
-//! the text form reports its place as a line and column. [`print`] writes
+//! the text form reports its place as a line and column. [`print()`] writes
 //! the canonical text form of any set, and [`MappingSet::to_json`] its JSON.
 
 mod grammar;
@@ -103,7 +103,7 @@ pub fn print(set: &MappingSet) -> String {
     print::print(set, &read::Layout::default())
 }
 
-/// Reformats a text file in the canonical form of [`print`], keeping its
+/// Reformats a text file in the canonical form of [`print()`], keeping its
 /// comments: a comment after code stays at the end of that code's line, any
 /// other comment stays above what followed it. Fails, rather than drop
 /// anything, when the text has an error that [`parse`] reports (with either

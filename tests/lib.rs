@@ -10,3 +10,4 @@ mod errors;
 mod jwt;
 mod library;
 mod robustness;
+mod text;
