@@ -406,6 +406,20 @@ fn syntax_errors() {
         ),
         ("mapping \"m\" {\n  metadata: [1]\n}", "expected a JSON object, found `[` at line 2, column 13"),
         ("mapping \"m\" {\n  metadata: {\"a\": }\n}", "invalid JSON: expected value at line 2, column 19"),
+        (
+            "mapping \"m\" {\n  metadata: {\"a\": 1 # one\n}\n}",
+            "a `#` comment cannot go inside JSON at line 2, column 21",
+        ),
+        ("mapping \"m\" {\n  metadata: {\"a\": [1}\n}", "`}` does not close the `[` before it at line 2, column 21"),
+        (
+            "mapping \"m\" {\n  metadata: {\"a\": \"x\n}",
+            "the string `\"x` is not closed on its line at line 2, column 19",
+        ),
+        ("mapping \"m\" {\n  metadata: {\"a\": 1", "the `{` is never closed at line 2, column 13"),
+        (
+            "mapping \"m\" {\n  role_templates: \"x\" params {\"a\": 1/2}\n}",
+            "`/` cannot stand outside a string in JSON at line 2, column 37",
+        ),
         ("mapping \"m\" {\n  metadata: {\"a\": 1, \"a\": 2}\n}", "duplicate key `a` at line 2, column 24"),
         ("mapping \"m\" {\n  roles: \"r\"\n  roles: \"s\"\n}", "duplicate key `roles` at line 3, column 3"),
         (&with_rule("all [x == 1]"), "expected `{`, found `[` at line 3, column 14"),

@@ -166,23 +166,33 @@ impl Printer<'_> {
         }
     }
 
-    /// A JSON object after `head`: on one line when it fits, else indented
-    /// as the JSON printer indents it.
+    /// A JSON object after `head`: on one line when it fits, else one member
+    /// a line, each member again on one line when it fits.
     fn json(&mut self, indent: usize, head: &str, key: Option<Pos>, object: &Map<String, Value>) {
-        let value = Value::Object(object.clone());
-        let line = format!("{head}{}", inline_json(&value));
+        self.json_value(indent, head.to_owned(), &Value::Object(object.clone()), "", vec![key]);
+    }
+
+    fn json_value(&mut self, indent: usize, head: String, value: &Value, tail: &str, anchors: Vec<Option<Pos>>) {
+        let line = format!("{head}{}{tail}", inline_json(value));
+        let (open, close) = match value {
+            Value::Object(object) if !object.is_empty() => ("{", "}"),
+            Value::Array(items) if !items.is_empty() => ("[", "]"),
+            _ => return self.push(indent, line, anchors),
+        };
         if Self::fits(indent, &line) {
-            self.push(indent, line, vec![key]);
-            return;
+            return self.push(indent, line, anchors);
         }
-        let pretty = format!("{value:#}");
-        for (i, text) in pretty.lines().enumerate() {
-            if i == 0 {
-                self.push(indent, format!("{head}{text}"), vec![key]);
-            } else {
-                self.push(indent, text.to_owned(), Vec::new());
-            }
+        self.push(indent, format!("{head}{open}"), anchors);
+        let members: Vec<(String, &Value)> = match value {
+            Value::Object(object) => object.iter().map(|(k, v)| (format!("{}: ", quote(k)), v)).collect(),
+            Value::Array(items) => items.iter().map(|v| (String::new(), v)).collect(),
+            _ => Vec::new(),
+        };
+        let last = members.len().saturating_sub(1);
+        for (i, (member_head, member)) in members.into_iter().enumerate() {
+            self.json_value(indent + 1, member_head, member, if i == last { "" } else { "," }, Vec::new());
         }
+        self.push(indent, format!("{close}{tail}"), Vec::new());
     }
 }
 

@@ -468,6 +468,10 @@ fn syntax_error(error: &pest::error::Error<Rule>, text: &str, lines: &Lines<'_>,
             super::scan::quoted_len(line.as_bytes(), quote as u8).is_none()
         }
     };
+    let json = positives.iter().any(|r| matches!(r, Rule::json_object | Rule::json_value));
+    if json && let Some((at, message)) = json_failure(rest) {
+        return Error::new(ErrorKind::Syntax(message), lines.location(offset + at));
+    }
     let message = if positives.contains(&Rule::string) && unterminated('"') {
         format!("the string {} is not closed on its line", found(rest))
     } else if positives.contains(&Rule::regex) && unterminated('/') {
@@ -476,6 +480,49 @@ fn syntax_error(error: &pest::error::Error<Rule>, text: &str, lines: &Lines<'_>,
         format!("expected {}, found {}", expected(positives), found(rest))
     };
     Error::new(ErrorKind::Syntax(message), location)
+}
+
+/// Why the embedded JSON that `rest` starts with does not match the
+/// grammar, and where: the grammar only finds its end, so pest can only say
+/// that a JSON object was expected at its first bracket.
+fn json_failure(rest: &str) -> Option<(usize, String)> {
+    let bytes = rest.as_bytes();
+    if !matches!(bytes.first(), Some(b'{' | b'[')) {
+        return None;
+    }
+    let mut open: Vec<(u8, usize)> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b @ (b'{' | b'[') => open.push((b, i)),
+            b @ (b'}' | b']') => {
+                let (opener, _) = open.pop()?;
+                if (opener == b'{') != (b == b'}') {
+                    return Some((i, format!("`{}` does not close the `{}` before it", b as char, opener as char)));
+                }
+                if open.is_empty() {
+                    // The brackets match: the problem is not in the JSON.
+                    return None;
+                }
+            }
+            b'"' => {
+                let line = rest[i..].split('\n').next().unwrap_or("");
+                match super::scan::quoted_len(line.as_bytes(), b'"') {
+                    Some(len) => {
+                        i += len;
+                        continue;
+                    }
+                    None => return Some((i, format!("the string {} is not closed on its line", found(&rest[i..])))),
+                }
+            }
+            b'#' => return Some((i, "a `#` comment cannot go inside JSON".to_owned())),
+            b'/' => return Some((i, "`/` cannot stand outside a string in JSON".to_owned())),
+            _ => {}
+        }
+        i += 1;
+    }
+    let (opener, at) = open.first().copied()?;
+    Some((at, format!("the `{}` is never closed", opener as char)))
 }
 
 /// "a, b or c" from the rules pest tried at the error.
