@@ -100,7 +100,7 @@ enum Command {
         #[arg(long)]
         check: bool,
         #[command(flatten)]
-        load: LoadArgs,
+        read: ReadArgs,
     },
     /// Print a mapping file in the other form: JSON (the `GET _security/role_mapping` shape) or
     /// canonical text. Exits 2 when the file cannot be read or parsed.
@@ -111,7 +111,7 @@ enum Command {
         /// The mapping file, JSON or `.rolemap` text (`-` for JSON on standard input).
         file: PathBuf,
         #[command(flatten)]
-        load: LoadArgs,
+        read: ReadArgs,
     },
     /// Print the compiled program: fields, predicates, indexes, anchors and bytecode per mapping.
     Disasm {
@@ -140,6 +140,21 @@ struct LoadArgs {
     stored: bool,
 }
 
+/// How `fmt` and `convert` read: they only parse, and never leave a mapping out.
+#[derive(Debug, clap::Args)]
+struct ReadArgs {
+    /// Read as Elasticsearch reads stored mapping documents: a role template that does not
+    /// parse is kept as written (`script ...` in the text form) instead of being an error.
+    #[arg(long)]
+    stored: bool,
+}
+
+impl ReadArgs {
+    fn options(&self) -> Options {
+        LoadArgs { stored: self.stored }.options()
+    }
+}
+
 impl LoadArgs {
     fn options(&self) -> Options {
         let mut options = Options::default();
@@ -159,8 +174,8 @@ fn main() -> ExitCode {
         Command::Check { files, load } => check(&files, &load.options()),
         Command::Eval { mappings, user, load } => eval(&mappings, &user, &load.options()),
         Command::Disasm { mappings, load } => disasm(&mappings, &load.options()),
-        Command::Fmt { files, check, load } => fmt(&files, check, &load.options()),
-        Command::Convert { to, file, load } => convert(&file, to, &load.options()),
+        Command::Fmt { files, check, read } => fmt(&files, check, &read.options()),
+        Command::Convert { to, file, read } => convert(&file, to, &read.options()),
         Command::Bench { mappings, json, scaling } => bench(&mappings, json, scaling),
         Command::Auth { realms, secrets, mappings, token, token_file, header, client_secret, now, load } => {
             let request = AuthRequest { token, token_file, header, client_secret, now };

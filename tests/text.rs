@@ -724,6 +724,16 @@ fn convert_goes_both_ways() {
     let out =
         rolemap(&["convert", "--to", "text", "-"], Some(r#"{"enabled": true, "roles": "r", "rules": {"all": []}}"#));
     assert_eq!(stdout(&out), "mapping \"-\" {\n  roles: \"r\"\n  rules: all {}\n}\n");
+
+    // A template that does not parse converts only as a stored document, kept as written.
+    let stored = r#"{"m": {"enabled": true, "role_templates": [{"template": "heroes"}], "rules": {"all": []}}}"#;
+    let out = rolemap(&["convert", "--to", "text", "-"], Some(stored));
+    assert_eq!(out.status.code(), Some(2));
+    let out = rolemap(&["convert", "--stored", "--to", "text", "-"], Some(stored));
+    assert_eq!(stdout(&out), "mapping \"m\" {\n  role_templates: script \"heroes\"\n  rules: all {}\n}\n");
+    let text = temp_file("stored.rolemap", &stdout(&out));
+    let out = rolemap(&["convert", "--stored", "--to", "json", text.to_str().unwrap()], None);
+    assert_eq!(from_json(&stdout(&out)), from_json(stored));
 }
 
 #[test]

@@ -127,13 +127,12 @@ pub(crate) fn read(text: &str, name: &str, options: &Options) -> Result<Document
     if let Some(fatal) = Errors::from_vec(reader.fatal) {
         return Err(fatal);
     }
-    match (options.validation, Errors::from_vec(skipped)) {
-        (Validation::Request, Some(errors)) => Err(errors),
-        (Validation::Request, None) => Ok(Document { set, skipped: Vec::new(), layout: reader.layout }),
-        (Validation::Stored, skipped) => {
-            let skipped = skipped.map_or_else(Vec::new, |e| e.iter().cloned().collect());
-            Ok(Document { set, skipped, layout: reader.layout })
-        }
+    match options.validation {
+        Validation::Request => match Errors::from_vec(skipped) {
+            Some(errors) => Err(errors),
+            None => Ok(Document { set, skipped: Vec::new(), layout: reader.layout }),
+        },
+        Validation::Stored => Ok(Document { set, skipped, layout: reader.layout }),
     }
 }
 
