@@ -1,8 +1,8 @@
 //! The abstract syntax tree of role mappings: close to what the user wrote,
 //! with a location on every node.
 //!
-//! Equality ignores locations, so two front ends (JSON today, the text form
-//! later) can be compared node for node. Semantic checks (patterns, templates,
+//! Equality ignores locations, so the two front ends (JSON and the
+//! [text form](crate::text)) can be compared node for node. Semantic checks (patterns, templates,
 //! empty values, roles) are not made here but when the tree is lowered
 //! (in `RuleSet::new`), so that every front end gets the same checks and messages.
 
@@ -15,6 +15,29 @@ use serde_json::{Map, Number, Value};
 pub struct MappingSet {
     /// The mappings.
     pub mappings: Vec<Mapping>,
+}
+
+impl MappingSet {
+    /// The mappings as JSON in the shape of `GET _security/role_mapping`:
+    /// `{"<name>": body, ...}`, each body's keys in Elasticsearch's order
+    /// (`enabled`, `roles`, `role_templates`, `rules`, `metadata`).
+    ///
+    /// Reading the result with [`parse_json`](crate::parse::parse_json)
+    /// gives back an equal set.
+    ///
+    /// ```
+    /// use rolemap::{Options, text};
+    ///
+    /// let text = r#"mapping "admins" { roles: "superuser" rules: groups == ["admins", /adm-\d+/] }"#;
+    /// let (set, _) = text::parse(text, "mappings", &Options::default()).unwrap();
+    /// assert_eq!(
+    ///     set.to_json().to_string(),
+    ///     r#"{"admins":{"enabled":true,"roles":["superuser"],"rules":{"field":{"groups":["admins","/adm-\\d+/"]}},"metadata":{}}}"#
+    /// );
+    /// ```
+    pub fn to_json(&self) -> Value {
+        Value::Object(self.mappings.iter().map(|m| (m.name.clone(), m.to_json())).collect())
+    }
 }
 
 /// One role mapping: the body of `PUT _security/role_mapping/<name>`.
@@ -34,6 +57,26 @@ pub struct Mapping {
     pub metadata: Map<String, Value>,
     /// Where the mapping's body is.
     pub location: Location,
+}
+
+impl Mapping {
+    /// The mapping's body as JSON, keys in Elasticsearch's order.
+    ///
+    /// `roles` and `role_templates` are written when they are not empty,
+    /// and `roles` also when both are, as a mapping must have one of them.
+    pub fn to_json(&self) -> Value {
+        let mut body = Map::new();
+        body.insert("enabled".into(), self.enabled.into());
+        if !self.roles.is_empty() || self.role_templates.is_empty() {
+            body.insert("roles".into(), self.roles.clone().into());
+        }
+        if !self.role_templates.is_empty() {
+            body.insert("role_templates".into(), self.role_templates.iter().map(RoleTemplate::to_json).collect());
+        }
+        body.insert("rules".into(), self.rules.to_json());
+        body.insert("metadata".into(), Value::Object(self.metadata.clone()));
+        Value::Object(body)
+    }
 }
 
 impl PartialEq for Mapping {
@@ -56,6 +99,16 @@ pub struct RoleTemplate {
     pub format: Format,
     /// Where the template object is.
     pub location: Location,
+}
+
+impl RoleTemplate {
+    /// `{"template": script, "format": "string" | "json"}`.
+    pub fn to_json(&self) -> Value {
+        let mut object = Map::new();
+        object.insert("template".into(), self.script.to_json());
+        object.insert("format".into(), self.format.name().into());
+        Value::Object(object)
+    }
 }
 
 impl PartialEq for RoleTemplate {
@@ -87,7 +140,37 @@ pub enum Script {
     Invalid {
         /// Why it does not parse.
         reason: String,
+        /// The `template` value as it was written, so that the mapping
+        /// converts back to what Elasticsearch stores.
+        template: Value,
     },
+}
+
+impl Script {
+    /// The script object: `{"source", "params", "options"}` (the last two
+    /// when not empty), `{"id"}`, or an invalid script as it was written.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Script::Inline { source, params, options } => {
+                let mut object = Map::new();
+                object.insert("source".into(), source.clone().into());
+                if !params.is_empty() {
+                    object.insert("params".into(), Value::Object(params.clone()));
+                }
+                if !options.is_empty() {
+                    let options = options.iter().map(|(k, v)| (k.clone(), Value::from(v.clone()))).collect();
+                    object.insert("options".into(), Value::Object(options));
+                }
+                Value::Object(object)
+            }
+            Script::Stored { id } => {
+                let mut object = Map::new();
+                object.insert("id".into(), id.clone().into());
+                Value::Object(object)
+            }
+            Script::Invalid { template, .. } => template.clone(),
+        }
+    }
 }
 
 /// A rule.
@@ -97,6 +180,30 @@ pub struct Expr {
     pub kind: ExprKind,
     /// Where it is.
     pub location: Location,
+}
+
+impl Expr {
+    /// The rule as JSON: `{"all": [...]}`, `{"any": [...]}`, `{"except": rule}`
+    /// or `{"field": {name: value}}`, with a list only when there is not
+    /// exactly one value, as Elasticsearch writes it.
+    pub fn to_json(&self) -> Value {
+        let mut object = Map::new();
+        match &self.kind {
+            ExprKind::All(children) => object.insert("all".into(), children.iter().map(Expr::to_json).collect()),
+            ExprKind::Any(children) => object.insert("any".into(), children.iter().map(Expr::to_json).collect()),
+            ExprKind::Except(child) => object.insert("except".into(), child.to_json()),
+            ExprKind::Field { name, values } => {
+                let value = match values.as_slice() {
+                    [one] => one.kind.to_json(),
+                    values => values.iter().map(|v| v.kind.to_json()).collect(),
+                };
+                let mut field = Map::new();
+                field.insert(name.clone(), value);
+                object.insert("field".into(), Value::Object(field))
+            }
+        };
+        Value::Object(object)
+    }
 }
 
 impl PartialEq for Expr {
@@ -149,4 +256,16 @@ pub enum ValueKind {
     Number(Number),
     /// A string: a literal, a wildcard (has `*`) or a regex (`/.../`).
     String(String),
+}
+
+impl ValueKind {
+    /// The value as JSON.
+    pub fn to_json(&self) -> Value {
+        match self {
+            ValueKind::Null => Value::Null,
+            ValueKind::Bool(b) => Value::Bool(*b),
+            ValueKind::Number(n) => Value::Number(n.clone()),
+            ValueKind::String(s) => Value::String(s.clone()),
+        }
+    }
 }

@@ -26,8 +26,12 @@ impl Location {
         Self { pointer: String::new(), position: Some((line, column)) }
     }
 
-    /// The location of the member `key` inside `self`.
+    /// The location of the member `key` inside `self`. In the text form,
+    /// where nodes have positions but no pointers, that is `self`.
     pub fn key(&self, key: &str) -> Self {
+        if self.position.is_some() {
+            return self.clone();
+        }
         let mut pointer = String::with_capacity(self.pointer.len() + key.len() + 1);
         pointer.push_str(&self.pointer);
         pointer.push('/');
@@ -42,8 +46,12 @@ impl Location {
         Self { pointer, position: None }
     }
 
-    /// The location of the array element `index` inside `self`.
+    /// The location of the array element `index` inside `self` (`self` in
+    /// the text form, as for [`key`](Self::key)).
     pub fn index(&self, index: usize) -> Self {
+        if self.position.is_some() {
+            return self.clone();
+        }
         Self { pointer: format!("{}/{index}", self.pointer), position: None }
     }
 
@@ -53,7 +61,9 @@ impl Location {
         &self.pointer
     }
 
-    /// The line and column, for text that did not parse.
+    /// The line and column (both from 1, the column in characters): for a
+    /// node of the text form, or for JSON that did not parse (where the
+    /// column counts bytes, as the JSON parser does).
     pub fn line_column(&self) -> Option<(usize, usize)> {
         self.position
     }
@@ -108,6 +118,39 @@ impl Error {
     pub fn mapping(&self) -> Option<&str> {
         self.0.mapping.as_deref()
     }
+
+    /// The message, followed, when the error has a line and column, by that
+    /// line of `source` and a caret under the column.
+    ///
+    /// ```
+    /// use rolemap::{Options, RuleSet};
+    ///
+    /// let text = "mapping \"m\" {\n  roles: \"r\"\n  rules: any { except username == \"x\" }\n}\n";
+    /// let errors = RuleSet::from_text(text, "m", &Options::default()).unwrap_err();
+    /// assert_eq!(
+    ///     errors.first().render(text),
+    ///     "role mapping `m`: `except` is only allowed as an element of an `all` array, \
+    ///      not inside `any` at line 3, column 16\n  \
+    ///      3 |   rules: any { except username == \"x\" }\n    \
+    ///        |                ^"
+    /// );
+    /// ```
+    pub fn render(&self, source: &str) -> String {
+        let mut out = self.to_string();
+        if let Some((line, column)) = self.0.location.position {
+            let text = source.split('\n').nth(line.saturating_sub(1)).unwrap_or("");
+            let text = text.strip_suffix('\r').unwrap_or(text);
+            let number = line.to_string();
+            let gutter = " ".repeat(number.len());
+            // Tabs are kept so that the caret lines up under tab-indented text.
+            let mut caret: String =
+                text.chars().take(column.saturating_sub(1)).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+            let missing = column.saturating_sub(1).saturating_sub(caret.chars().count());
+            caret.extend(std::iter::repeat_n(' ', missing));
+            out.push_str(&format!("\n  {number} | {text}\n  {gutter} | {caret}^"));
+        }
+        out
+    }
 }
 
 impl fmt::Display for Error {
@@ -135,6 +178,14 @@ pub enum ErrorKind {
     /// ES: `Duplicate field`.
     #[error("duplicate key `{0}`")]
     DuplicateKey(String),
+    /// The text form does not parse, e.g. `roles = "r"`: the message says
+    /// what was expected and what was found.
+    #[error("{0}")]
+    Syntax(String),
+    /// Brackets of the text form nested deeper than its reader goes, e.g.
+    /// metadata nested 300 deep.
+    #[error("brackets are nested deeper than the limit of {0}")]
+    NestingTooDeep(usize),
     /// A value has the wrong JSON type, e.g. `"enabled": 1`.
     #[error("`{what}` must be {expected}, found {found}")]
     WrongType {
@@ -260,6 +311,13 @@ impl Errors {
     pub fn first(&self) -> &Error {
         // INVARIANT: `Errors` is never empty (see `from_vec`).
         &self.0[0]
+    }
+
+    /// Every problem [rendered](Error::render) with its line of `source`,
+    /// one after the other.
+    pub fn render(&self, source: &str) -> String {
+        let rendered: Vec<String> = self.0.iter().map(|e| e.render(source)).collect();
+        rendered.join("\n")
     }
 }
 

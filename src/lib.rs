@@ -12,6 +12,7 @@ mod program;
 mod reference;
 mod rules;
 pub mod template;
+pub mod text;
 mod user;
 pub mod workload;
 
@@ -19,7 +20,36 @@ pub use error::{Error, ErrorKind, Errors, Location};
 pub use program::{ClaimSet, Program, Roles, Scratch};
 pub use reference::{Reference, Resolution};
 pub use rules::{ResolveError, RuleSet};
+use std::path::Path;
 pub use user::{MAX_META_DEPTH, Model, User, UserError};
+
+/// How a role-mapping document is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// JSON, as the role mapping API takes and returns it.
+    Json,
+    /// The [text form](text).
+    Text,
+}
+
+impl Syntax {
+    /// [`Syntax::Text`] for a file named `*.rolemap`, [`Syntax::Json`] for
+    /// any other.
+    ///
+    /// ```
+    /// use rolemap::Syntax;
+    /// use std::path::Path;
+    ///
+    /// assert_eq!(Syntax::of_path(Path::new("mappings/admins.rolemap")), Syntax::Text);
+    /// assert_eq!(Syntax::of_path(Path::new("mappings.json")), Syntax::Json);
+    /// ```
+    pub fn of_path(path: &Path) -> Syntax {
+        match path.extension() {
+            Some(extension) if extension == text::EXTENSION => Syntax::Text,
+            _ => Syntax::Json,
+        }
+    }
+}
 
 /// How strictly mapping documents are checked, and what happens to a bad one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -3,9 +3,9 @@
 
 mod bench;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use rolemap::jwt::{Realms, settings};
-use rolemap::{Model, Options, Program, RuleSet, User, Validation};
+use rolemap::{Error, Model, Options, Program, RuleSet, Syntax, User, Validation, parse, text};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,10 +21,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Validate mapping files: a summary line per file, or the errors with their JSON pointers.
+    /// Validate mapping files: a summary line per file, or the errors with their JSON pointers
+    /// (JSON) or lines and columns (`.rolemap` text files).
     /// Exits 0 when every file is valid, 2 otherwise.
     Check {
-        /// Mapping files (`-` for standard input).
+        /// Mapping files, JSON or `.rolemap` text (`-` for JSON on standard input).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         #[command(flatten)]
@@ -88,6 +89,30 @@ enum Command {
         #[arg(long)]
         scaling: bool,
     },
+    /// Rewrite `.rolemap` files in canonical form, keeping their comments.
+    /// Exits 0 when done, or with `--check` 0 when every file is already formatted and 1
+    /// (listing the others) when not; 2 when a file cannot be read or parsed.
+    Fmt {
+        /// `.rolemap` files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Only list the files that are not formatted; change nothing.
+        #[arg(long)]
+        check: bool,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
+    /// Print a mapping file in the other form: JSON (the `GET _security/role_mapping` shape) or
+    /// canonical text. Exits 2 when the file cannot be read or parsed.
+    Convert {
+        /// The form to print.
+        #[arg(long, value_enum)]
+        to: Target,
+        /// The mapping file, JSON or `.rolemap` text (`-` for JSON on standard input).
+        file: PathBuf,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
     /// Print the compiled program: fields, predicates, indexes, anchors and bytecode per mapping.
     Disasm {
         /// The mapping file (`-` for standard input).
@@ -98,12 +123,36 @@ enum Command {
     },
 }
 
+/// The forms `convert` prints.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Target {
+    /// JSON, as the role mapping API returns it.
+    Json,
+    /// The `.rolemap` text form.
+    Text,
+}
+
 #[derive(Debug, clap::Args)]
 struct LoadArgs {
     /// Check as Elasticsearch checks stored mapping documents: skip (and report) a bad mapping
     /// instead of rejecting the file.
     #[arg(long)]
     stored: bool,
+}
+
+/// How `fmt` and `convert` read: they only parse, and never leave a mapping out.
+#[derive(Debug, clap::Args)]
+struct ReadArgs {
+    /// Read as Elasticsearch reads stored mapping documents: a role template that does not
+    /// parse is kept as written (`script ...` in the text form) instead of being an error.
+    #[arg(long)]
+    stored: bool,
+}
+
+impl ReadArgs {
+    fn options(&self) -> Options {
+        LoadArgs { stored: self.stored }.options()
+    }
 }
 
 impl LoadArgs {
@@ -125,6 +174,8 @@ fn main() -> ExitCode {
         Command::Check { files, load } => check(&files, &load.options()),
         Command::Eval { mappings, user, load } => eval(&mappings, &user, &load.options()),
         Command::Disasm { mappings, load } => disasm(&mappings, &load.options()),
+        Command::Fmt { files, check, read } => fmt(&files, check, &read.options()),
+        Command::Convert { to, file, read } => convert(&file, to, &read.options()),
         Command::Bench { mappings, json, scaling } => bench(&mappings, json, scaling),
         Command::Auth { realms, secrets, mappings, token, token_file, header, client_secret, now, load } => {
             let request = AuthRequest { token, token_file, header, client_secret, now };
@@ -148,20 +199,117 @@ fn stem(path: &Path) -> String {
     path.file_stem().map_or_else(|| "mapping".to_owned(), |s| s.to_string_lossy().into_owned())
 }
 
+/// Loads a mapping file, JSON or text by its name (see `Syntax::of_path`).
 fn load(path: &Path, options: &Options) -> Result<RuleSet, String> {
     let text = read(path)?;
-    match RuleSet::from_json(&text, &stem(path), options) {
+    let syntax = Syntax::of_path(path);
+    match RuleSet::from_source(&text, &stem(path), syntax, options) {
         Ok(rules) => {
             for skipped in rules.skipped() {
+                let skipped = if syntax == Syntax::Text { skipped.render(&text) } else { skipped.to_string() };
                 eprintln!("{}: skipped: {skipped}", path.display());
             }
             Ok(rules)
         }
-        Err(errors) => {
-            let lines: Vec<String> = errors.iter().map(|e| format!("{}: error: {e}", path.display())).collect();
-            Err(lines.join("\n"))
+        Err(errors) => Err(describe_errors(path, &text, syntax, &errors)),
+    }
+}
+
+/// One `FILE: error: ...` line per error; for a text file each is followed by
+/// its source line and a caret under the column.
+fn describe_errors<'e>(
+    path: &Path,
+    source: &str,
+    syntax: Syntax,
+    errors: impl IntoIterator<Item = &'e Error>,
+) -> String {
+    let lines: Vec<String> = errors
+        .into_iter()
+        .map(|e| {
+            let message = if syntax == Syntax::Text { e.render(source) } else { e.to_string() };
+            format!("{}: error: {message}", path.display())
+        })
+        .collect();
+    lines.join("\n")
+}
+
+fn fmt(files: &[PathBuf], check: bool, options: &Options) -> ExitCode {
+    let mut invalid = false;
+    let mut unformatted = false;
+    for path in files {
+        if Syntax::of_path(path) != Syntax::Text {
+            eprintln!("{}: error: not a `.{}` file", path.display(), text::EXTENSION);
+            invalid = true;
+            continue;
+        }
+        let source = match read(path) {
+            Ok(source) => source,
+            Err(message) => {
+                eprintln!("{message}");
+                invalid = true;
+                continue;
+            }
+        };
+        let formatted = match text::format(&source, &stem(path), options) {
+            Ok(formatted) => formatted,
+            Err(errors) => {
+                eprintln!("{}", describe_errors(path, &source, Syntax::Text, &errors));
+                invalid = true;
+                continue;
+            }
+        };
+        if formatted == source {
+            continue;
+        }
+        if check {
+            println!("{}", path.display());
+            unformatted = true;
+        } else if let Err(e) = std::fs::write(path, formatted) {
+            eprintln!("{}: cannot write: {e}", path.display());
+            invalid = true;
         }
     }
+    match (invalid, unformatted) {
+        (true, _) => ExitCode::from(INVALID),
+        (false, true) => ExitCode::from(1),
+        (false, false) => ExitCode::SUCCESS,
+    }
+}
+
+/// Parses a file (only parses: the checks of `check` are not made, so a file
+/// with, say, a bad pattern still converts) and prints it in the other form.
+fn convert(path: &Path, to: Target, options: &Options) -> ExitCode {
+    let source = match read(path) {
+        Ok(source) => source,
+        Err(message) => return fail(&message, INVALID),
+    };
+    let syntax = Syntax::of_path(path);
+    let name = stem(path);
+    let parsed = match (syntax, to) {
+        // Text to text is `fmt` to standard output: the comments stay.
+        (Syntax::Text, Target::Text) => {
+            return match text::format(&source, &name, options) {
+                Ok(formatted) => {
+                    print!("{formatted}");
+                    ExitCode::SUCCESS
+                }
+                Err(errors) => fail(&describe_errors(path, &source, syntax, &errors), INVALID),
+            };
+        }
+        (Syntax::Text, Target::Json) => text::parse(&source, &name, options),
+        (Syntax::Json, _) => parse::parse_json(&source, &name, options),
+    };
+    let set = match parsed {
+        // A mapping left out by `--stored` would be lost in the conversion.
+        Ok((set, skipped)) if skipped.is_empty() => set,
+        Ok((_, skipped)) => return fail(&describe_errors(path, &source, syntax, &skipped), INVALID),
+        Err(errors) => return fail(&describe_errors(path, &source, syntax, &errors), INVALID),
+    };
+    match to {
+        Target::Json => println!("{:#}", set.to_json()),
+        Target::Text => print!("{}", text::print(&set)),
+    }
+    ExitCode::SUCCESS
 }
 
 fn check(files: &[PathBuf], options: &Options) -> ExitCode {

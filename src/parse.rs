@@ -97,7 +97,7 @@ struct Parser {
 
 /// Where a rule sits, which decides whether `except` is allowed there.
 #[derive(Clone, Copy, PartialEq)]
-enum Parent {
+pub(crate) enum Parent {
     Top,
     Any,
     All,
@@ -105,7 +105,7 @@ enum Parent {
 }
 
 impl Parent {
-    fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Parent::Top => "at the top of `rules`",
             Parent::Any => "inside `any`",
@@ -282,16 +282,7 @@ impl Parser {
     /// and parses it only when it runs, so with stored validation a script
     /// that does not parse becomes [`Script::Invalid`] instead of an error.
     fn script(&mut self, value: &Value, at: &Location) -> Option<Script> {
-        let mut problems = Vec::new();
-        let script = script(value, at, &mut problems);
-        match (problems.first(), self.validation) {
-            (None, _) => script,
-            (Some(first), Validation::Stored) => Some(Script::Invalid { reason: first.kind().to_string() }),
-            (Some(_), Validation::Request) => {
-                self.errors.extend(problems);
-                None
-            }
-        }
+        read_script(value, at, self.validation, &mut self.errors)
     }
 
     fn rule(&mut self, value: &Value, at: &Location, parent: Parent, depth: usize) -> Option<Expr> {
@@ -395,6 +386,30 @@ impl Parser {
             }
         };
         Some(FieldValue { kind, location: at.clone() })
+    }
+}
+
+/// Reads the `template` value of a role template, for both front ends:
+/// with [`Validation::Stored`] a script that does not parse is kept as
+/// [`Script::Invalid`] with the value as written; otherwise its problems go
+/// to `errors`.
+pub(crate) fn read_script(
+    value: &Value,
+    at: &Location,
+    validation: Validation,
+    errors: &mut Vec<Error>,
+) -> Option<Script> {
+    let mut problems = Vec::new();
+    let script = script(value, at, &mut problems);
+    match (problems.first(), validation) {
+        (None, _) => script,
+        (Some(first), Validation::Stored) => {
+            Some(Script::Invalid { reason: first.kind().to_string(), template: value.clone() })
+        }
+        (Some(_), Validation::Request) => {
+            errors.extend(problems);
+            None
+        }
     }
 }
 

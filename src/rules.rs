@@ -7,7 +7,7 @@ use crate::error::{Error, ErrorKind, Errors, Location};
 use crate::matcher::{Field, Matcher};
 use crate::template::{Escape, Format, Template, roles_from_rendered};
 use crate::user::{Meta, Model};
-use crate::{Options, Validation};
+use crate::{Options, Syntax, Validation};
 use rustc_hash::FxHashSet;
 use serde_json::{Map, Value};
 use std::fmt;
@@ -145,6 +145,37 @@ impl RuleSet {
         let mut rules = Self::new(&set, options)?;
         rules.skipped.splice(0..0, skipped);
         Ok(rules)
+    }
+
+    /// Parses and checks role mappings written in the [text form](crate::text),
+    /// as [`from_json`](Self::from_json) does for JSON. A mapping written
+    /// without a name is named `name`.
+    ///
+    /// ```
+    /// use rolemap::{Options, RuleSet};
+    ///
+    /// let text = r#"
+    /// mapping "admins" {
+    ///   roles: "superuser"
+    ///   rules: groups == "elasticadmins"
+    /// }"#;
+    /// let rules = RuleSet::from_text(text, "mappings", &Options::default()).unwrap();
+    /// assert_eq!(rules.names().collect::<Vec<_>>(), ["admins"]);
+    /// ```
+    pub fn from_text(text: &str, name: &str, options: &Options) -> Result<Self, Errors> {
+        let (set, skipped) = crate::text::parse(text, name, options)?;
+        let mut rules = Self::new(&set, options)?;
+        rules.skipped.splice(0..0, skipped);
+        Ok(rules)
+    }
+
+    /// Parses and checks a document written in `syntax` (see
+    /// [`Syntax::of_path`](crate::Syntax::of_path) to choose by file name).
+    pub fn from_source(text: &str, name: &str, syntax: Syntax, options: &Options) -> Result<Self, Errors> {
+        match syntax {
+            Syntax::Json => Self::from_json(text, name, options),
+            Syntax::Text => Self::from_text(text, name, options),
+        }
     }
 
     /// Checks parsed mappings: empty field names and value lists, rule
@@ -293,7 +324,7 @@ impl Checker<'_> {
         let at = t.location.key("template");
         let compiled = match &t.script {
             Script::Stored { id } => Err(Error::new(ErrorKind::StoredScript(id.clone()), at)),
-            Script::Invalid { reason } => Err(Error::new(ErrorKind::Template(reason.clone()), at)),
+            Script::Invalid { reason, .. } => Err(Error::new(ErrorKind::Template(reason.clone()), at)),
             Script::Inline { source, options, .. } => {
                 let mut escape = Escape::Json;
                 let mut result = Ok(());

@@ -108,7 +108,7 @@ fn rule() -> impl Strategy<Value = Value> {
     })
 }
 
-fn mapping() -> impl Strategy<Value = Value> {
+pub(crate) fn mapping() -> impl Strategy<Value = Value> {
     let grants = prop_oneof![
         4 => prop::collection::vec(prop::sample::select(&["r0", "r1", "r2", "r3"][..]), 1..3)
             .prop_map(|roles| json!({"roles": roles})),
@@ -138,7 +138,7 @@ fn metadata_value() -> impl Strategy<Value = Value> {
     scalar.prop_recursive(2, 8, 3, |inner| prop::collection::vec(inner, 0..3).prop_map(Value::Array))
 }
 
-fn user() -> impl Strategy<Value = User> {
+pub(crate) fn user() -> impl Strategy<Value = User> {
     (
         prop::sample::select(USER_STRINGS),
         prop::option::of(prop::sample::select(USER_STRINGS)),

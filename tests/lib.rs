@@ -11,3 +11,4 @@ mod jwt;
 mod library;
 mod lucene;
 mod robustness;
+mod text;

@@ -1,0 +1,157 @@
+//! A pass over the text before pest sees it: it bounds bracket nesting, so
+//! that the recursive descent cannot exhaust the stack, and it finds the
+//! comments, which the formatter puts back.
+//!
+//! It reads strings, regular expressions and comments as the grammar does
+//! (each ends at its closing character or at the end of its line, and a
+//! backslash escapes the next character), so it sees every bracket the
+//! parser could recurse into.
+
+use super::lines::Lines;
+use crate::error::{Error, ErrorKind};
+use std::ops::Range;
+
+/// The deepest bracket nesting ever read, whatever `Options::max_depth`
+/// says: pest recurses once per bracket and needs about 4 KiB of stack per
+/// level in a debug build, so this stays well inside a 2 MiB thread stack.
+pub(crate) const MAX_BRACKETS: usize = 256;
+
+/// How deeply brackets may nest for a given rule depth: the mapping's brace,
+/// one brace per rule level and a value list; or a JSON value as deep as the
+/// JSON parser reads (128) inside the mapping.
+pub(crate) fn bracket_limit(max_depth: usize) -> usize {
+    max_depth.max(128).saturating_add(4).min(MAX_BRACKETS)
+}
+
+/// The comments of `text`, as byte ranges (from `#` to the end of the line),
+/// or the first place where brackets nest deeper than `limit`.
+///
+/// Too deep with more than `max_depth` nested `all`/`any` blocks is reported
+/// as rules nested too deeply, at the first block past the limit; any other
+/// nesting as brackets nested too deeply.
+pub(crate) fn scan(text: &str, lines: &Lines, limit: usize, max_depth: usize) -> Result<Vec<Range<usize>>, Error> {
+    let bytes = text.as_bytes();
+    let mut comments = Vec::new();
+    // Each open bracket: whether it opens an `all`/`any` block, and where
+    // that block's keyword starts.
+    let mut stack: Vec<Option<usize>> = Vec::new();
+    let mut last_word: Option<Range<usize>> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'#' => {
+                let end = line_end(bytes, i);
+                comments.push(i..end);
+                i = end;
+            }
+            b'"' | b'/' => {
+                i = quoted_end(bytes, i, b);
+                last_word = None;
+            }
+            b'{' | b'[' => {
+                let block = last_word
+                    .as_ref()
+                    .filter(|w| b == b'{' && matches!(&text[w.start..w.end], "all" | "any"))
+                    .map(|w| w.start);
+                stack.push(block);
+                if stack.len() > limit {
+                    let blocks: Vec<usize> = stack.iter().flatten().copied().collect();
+                    let error = match blocks.get(max_depth) {
+                        Some(&keyword) => Error::new(ErrorKind::TooDeep(max_depth), lines.location(keyword)),
+                        None => Error::new(ErrorKind::NestingTooDeep(limit), lines.location(i)),
+                    };
+                    return Err(error);
+                }
+                last_word = None;
+                i += 1;
+            }
+            b'}' | b']' => {
+                stack.pop();
+                last_word = None;
+                i += 1;
+            }
+            b if b.is_ascii_alphanumeric() || b == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'-' | b'.')) {
+                    i += 1;
+                }
+                last_word = Some(start..i);
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            _ => {
+                last_word = None;
+                i += 1;
+            }
+        }
+    }
+    Ok(comments)
+}
+
+fn line_end(bytes: &[u8], from: usize) -> usize {
+    bytes[from..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |n| from + n)
+}
+
+/// The end of the string or regular expression opened by `quote` at
+/// `start`: after its closing quote, or at the end of the line when it has
+/// none (the parser then reports it).
+fn quoted_end(bytes: &[u8], start: usize, quote: u8) -> usize {
+    let rest = &bytes[start..];
+    let line = &rest[..rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len())];
+    start + quoted_len(line, quote).unwrap_or(line.len())
+}
+
+/// The length of the literal that `line` starts with, up to and with its
+/// closing `quote`, if it has one (a backslash escapes the byte after it).
+pub(crate) fn quoted_len(line: &[u8], quote: u8) -> Option<usize> {
+    let mut i = 1;
+    while i < line.len() {
+        match line[i] {
+            b'\\' => i += 2,
+            b if b == quote => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str, limit: usize, max_depth: usize) -> Result<Vec<&str>, String> {
+        let lines = Lines::new(text);
+        scan(text, &lines, limit, max_depth)
+            .map(|ranges| ranges.into_iter().map(|r| &text[r]).collect())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn comments_are_found_outside_strings_and_regexes() {
+        let text = "# one\nx == \"#no\" # two\ny == /#no\\/#/ #three";
+        assert_eq!(run(text, 10, 10).unwrap(), ["# one", "# two", "#three"]);
+    }
+
+    #[test]
+    fn brackets_in_strings_regexes_and_comments_do_not_count() {
+        let text = "{ \"{{{{\" /[[[[/ # {{{{\n }";
+        assert!(run(text, 1, 1).is_ok());
+        assert!(run("{{}}", 1, 1).is_err());
+    }
+
+    #[test]
+    fn an_unterminated_string_ends_at_the_line() {
+        assert!(run("\"abc\n{{{", 2, 2).is_err());
+        assert!(run("\"abc\\\n{{", 2, 2).is_ok());
+    }
+
+    #[test]
+    fn rule_blocks_past_the_depth_are_named() {
+        let deep = format!("mapping {{ rules: {}", "all { ".repeat(10));
+        assert_eq!(run(&deep, 5, 3).unwrap_err(), "rules are nested deeper than the limit of 3 at line 1, column 36");
+        assert_eq!(
+            run("[[[[[[", 5, 3).unwrap_err(),
+            "brackets are nested deeper than the limit of 5 at line 1, column 6"
+        );
+    }
+}
