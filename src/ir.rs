@@ -69,31 +69,60 @@ impl Expr {
     /// `all` when `conjunction`, else `any`: the neutral constant is dropped,
     /// the absorbing one wins, same-kind children are spliced in.
     fn junction(children: impl IntoIterator<Item = Expr>, conjunction: bool) -> Expr {
-        let mut out: Vec<Expr> = Vec::new();
-        // Children by hash, so dropping duplicates stays linear for a field
-        // rule with many thousands of values.
-        let mut seen: FxHashMap<u64, SmallVec<[usize; 1]>> = FxHashMap::default();
+        let mut out = Junction::default();
         for child in children {
-            let grandchildren = match child {
-                Expr::Const(b) if b == conjunction => continue,
+            match child {
+                Expr::Const(b) if b == conjunction => {}
                 Expr::Const(b) => return Expr::Const(b),
-                Expr::All(cs) if conjunction => cs,
-                Expr::Any(cs) if !conjunction => cs,
-                other => vec![other],
-            };
-            for c in grandchildren {
-                let same_hash = seen.entry(FxBuildHasher.hash_one(&c)).or_default();
-                if !same_hash.iter().any(|&i| out[i] == c) {
-                    same_hash.push(out.len());
-                    out.push(c);
-                }
+                Expr::All(cs) if conjunction => cs.into_iter().for_each(|c| out.push(c)),
+                Expr::Any(cs) if !conjunction => cs.into_iter().for_each(|c| out.push(c)),
+                other => out.push(other),
             }
         }
+        let mut out = out.children;
         match out.len() {
             0 => Expr::Const(conjunction),
             1 => out.pop().unwrap_or(Expr::Const(conjunction)),
             _ if conjunction => Expr::All(out),
             _ => Expr::Any(out),
+        }
+    }
+}
+
+/// The children of a junction being built, without duplicates.
+#[derive(Default)]
+struct Junction {
+    children: Vec<Expr>,
+    /// Children by hash, once there are more than a few, so that dropping
+    /// duplicates stays linear for a field rule with thousands of values.
+    seen: Option<FxHashMap<u64, SmallVec<[usize; 1]>>>,
+}
+
+impl Junction {
+    /// Children compared one by one below this many.
+    const LINEAR: usize = 8;
+
+    fn push(&mut self, c: Expr) {
+        if self.seen.is_none() && self.children.len() >= Self::LINEAR {
+            let mut seen: FxHashMap<u64, SmallVec<[usize; 1]>> = FxHashMap::default();
+            for (i, child) in self.children.iter().enumerate() {
+                seen.entry(FxBuildHasher.hash_one(child)).or_default().push(i);
+            }
+            self.seen = Some(seen);
+        }
+        match &mut self.seen {
+            None => {
+                if !self.children.contains(&c) {
+                    self.children.push(c);
+                }
+            }
+            Some(seen) => {
+                let same_hash = seen.entry(FxBuildHasher.hash_one(&c)).or_default();
+                if !same_hash.iter().any(|&i| self.children[i] == c) {
+                    same_hash.push(self.children.len());
+                    self.children.push(c);
+                }
+            }
         }
     }
 }

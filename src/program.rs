@@ -29,6 +29,7 @@ use codegen::Inst;
 use index::{FieldBuilder, FieldIndex};
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
+use std::hash::BuildHasher;
 use std::ops::Range;
 
 /// A mapping's position in the program.
@@ -503,18 +504,31 @@ struct Compiler {
     fields: Vec<Field>,
     field_ids: FxHashMap<Field, usize>,
     predicates: Vec<(usize, Matcher)>,
-    predicate_ids: FxHashMap<(usize, MatcherKey), PredId>,
+    /// `predicates` by field and [`MatcherKey`], to intern them.
+    predicate_ids: hashbrown::HashTable<PredId>,
     inert: Vec<(Box<str>, &'static str)>,
 }
 
-/// What makes two rule values the same predicate.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum MatcherKey {
+/// What makes two rule values of one field the same predicate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum MatcherKey<'a> {
     Null,
     Bool(bool),
     Int(i64),
-    Literal(Box<str>),
-    Pattern(Box<str>),
+    Literal(&'a str),
+    Pattern(&'a str),
+}
+
+impl<'a> MatcherKey<'a> {
+    fn of(matcher: &'a Matcher) -> Self {
+        match matcher {
+            Matcher::Null => MatcherKey::Null,
+            Matcher::Bool(b) => MatcherKey::Bool(*b),
+            Matcher::Int(i) => MatcherKey::Int(*i),
+            Matcher::Literal { text, .. } => MatcherKey::Literal(text),
+            Matcher::Pattern(p) => MatcherKey::Pattern(p.pattern.source()),
+        }
+    }
 }
 
 impl Compiler {
@@ -524,13 +538,10 @@ impl Compiler {
     /// names the model never defines match only `null`.
     fn lower(&mut self, cond: &Cond) -> Expr {
         match cond {
-            Cond::Any(cs) => Expr::any(cs.iter().map(|c| self.lower(c)).collect::<Vec<_>>()),
-            Cond::All(cs) => Expr::all(cs.iter().map(|c| self.lower(c)).collect::<Vec<_>>()),
+            Cond::Any(cs) => Expr::any(cs.iter().map(|c| self.lower(c))),
+            Cond::All(cs) => Expr::all(cs.iter().map(|c| self.lower(c))),
             Cond::Not(c) => Expr::not(self.lower(c)),
-            Cond::Field { field, matchers } => {
-                let preds: Vec<Expr> = matchers.iter().map(|m| self.predicate(field, m)).collect();
-                Expr::any(preds)
-            }
+            Cond::Field { field, matchers } => Expr::any(matchers.iter().map(|m| self.predicate(field, m))),
         }
     }
 
@@ -548,23 +559,34 @@ impl Compiler {
         {
             return Expr::Const(true);
         }
-        let next = self.fields.len();
-        let f = *self.field_ids.entry(field.clone()).or_insert(next);
-        if f == next {
-            self.fields.push(field.clone());
-        }
-        let key = match matcher {
-            Matcher::Null => MatcherKey::Null,
-            Matcher::Bool(b) => MatcherKey::Bool(*b),
-            Matcher::Int(i) => MatcherKey::Int(*i),
-            Matcher::Literal { text, .. } => MatcherKey::Literal(text.clone()),
-            Matcher::Pattern(p) => MatcherKey::Pattern(p.pattern.source().into()),
+        let f = match self.field_ids.get(field) {
+            Some(&f) => f,
+            None => {
+                let f = self.fields.len();
+                self.field_ids.insert(field.clone(), f);
+                self.fields.push(field.clone());
+                f
+            }
         };
-        let next = PredId(self.predicates.len() as u32);
-        let id = *self.predicate_ids.entry((f, key)).or_insert(next);
-        if id == next {
-            self.predicates.push((f, matcher.clone()));
+        // Interned without cloning the value unless it is new: most rule
+        // values (a realm name, a shared group) recur across mappings.
+        let predicates = &self.predicates;
+        let hash = |f: usize, key: MatcherKey| rustc_hash::FxBuildHasher.hash_one((f, key));
+        let key = MatcherKey::of(matcher);
+        let found = self.predicate_ids.find(hash(f, key), |id| {
+            let (g, m) = &predicates[id.index()];
+            *g == f && MatcherKey::of(m) == key
+        });
+        if let Some(&id) = found {
+            return Expr::Pred(id);
         }
+        let id = PredId(self.predicates.len() as u32);
+        self.predicates.push((f, matcher.clone()));
+        let predicates = &self.predicates;
+        self.predicate_ids.insert_unique(hash(f, key), id, |id| {
+            let (g, m) = &predicates[id.index()];
+            hash(*g, MatcherKey::of(m))
+        });
         Expr::Pred(id)
     }
 }

@@ -148,7 +148,12 @@ impl FieldBuilder {
                 self.exact.add(&folded, p);
                 match normalized {
                     Some(n) => self.normalized.add(n, p),
-                    None => self.normalized_folded.add(&folded, p),
+                    // A normalized DN other than the empty one has an `=`: a
+                    // literal without one can only meet the user's DN in the
+                    // `exact` table, and leaving it out here spares most users
+                    // normalizing their groups.
+                    None if folded.is_empty() || folded.contains('=') => self.normalized_folded.add(&folded, p),
+                    None => {}
                 }
             }
             Matcher::Literal { text, .. } => self.exact.add(text, p),
@@ -165,11 +170,7 @@ impl FieldBuilder {
         }
     }
 
-    pub(super) fn finish(mut self) -> Result<FieldIndex, ErrorKind> {
-        // A normalized DN other than the empty one has an `=`: a literal
-        // without one can only meet the user's DN in the `exact` table, and
-        // leaving it out here spares most users normalizing their groups.
-        self.normalized_folded.retain(|key| key.is_empty() || key.contains('='));
+    pub(super) fn finish(self) -> Result<FieldIndex, ErrorKind> {
         let patterns = self.patterns.finish()?;
         let reads_normalized_dn = !(self.normalized.is_empty()
             && self.normalized_folded.is_empty()

@@ -65,17 +65,9 @@ impl TableBuilder {
         self.map.is_empty()
     }
 
-    /// Keeps only the keys `keep` accepts.
-    pub(super) fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
-        self.map.retain(|key, _| keep(key));
-    }
-
     /// Lays the keys out. Fails only past 4 GiB of keys or lists.
     pub(super) fn finish(self) -> Option<StrTable> {
-        let mut keys: Vec<(Box<str>, PredList)> = self.map.into_iter().collect();
-        // Sorted, so that the layout (and `memory_bytes`) does not depend on
-        // the hash map's iteration order.
-        keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let keys: Vec<(Box<str>, PredList)> = self.map.into_iter().collect();
         let mut out = StrTable {
             table: HashTable::with_capacity(keys.len()),
             arena: String::with_capacity(keys.iter().map(|(k, _)| k.len()).sum()),
