@@ -3,6 +3,21 @@
 
 mod bench;
 
+/// `print!` that does not panic when stdout is gone (`rolemap ... | head`):
+/// a closed pipe ends the process quietly, as it would a C tool on SIGPIPE.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// `println!` on top of [`out!`].
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 use clap::{Parser, Subcommand, ValueEnum};
 use rolemap::jwt::{Realms, settings};
 use rolemap::{Error, Model, Options, Program, RuleSet, Syntax, User, Validation, parse, text};
@@ -262,7 +277,7 @@ fn fmt(files: &[PathBuf], check: bool, options: &Options) -> ExitCode {
             continue;
         }
         if check {
-            println!("{}", path.display());
+            outln!("{}", path.display());
             unformatted = true;
         } else if let Err(e) = std::fs::write(path, formatted) {
             eprintln!("{}: cannot write: {e}", path.display());
@@ -290,7 +305,7 @@ fn convert(path: &Path, to: Target, options: &Options) -> ExitCode {
         (Syntax::Text, Target::Text) => {
             return match text::format(&source, &name, options) {
                 Ok(formatted) => {
-                    print!("{formatted}");
+                    out!("{formatted}");
                     ExitCode::SUCCESS
                 }
                 Err(errors) => fail(&describe_errors(path, &source, syntax, &errors), INVALID),
@@ -306,8 +321,8 @@ fn convert(path: &Path, to: Target, options: &Options) -> ExitCode {
         Err(errors) => return fail(&describe_errors(path, &source, syntax, &errors), INVALID),
     };
     match to {
-        Target::Json => println!("{:#}", set.to_json()),
-        Target::Text => print!("{}", text::print(&set)),
+        Target::Json => outln!("{:#}", set.to_json()),
+        Target::Text => out!("{}", text::print(&set)),
     }
     ExitCode::SUCCESS
 }
@@ -319,11 +334,11 @@ fn check(files: &[PathBuf], options: &Options) -> ExitCode {
             Ok((rules, program)) => {
                 let skipped = rules.skipped().len();
                 let skipped = if skipped > 0 { format!(", {skipped} skipped") } else { String::new() };
-                println!("{}: ok, {} mappings ({} active){skipped}", path.display(), rules.len(), program.len());
+                outln!("{}: ok, {} mappings ({} active){skipped}", path.display(), rules.len(), program.len());
             }
             Err(message) => {
                 ok = false;
-                println!("{message}");
+                outln!("{message}");
             }
         }
     }
@@ -351,7 +366,7 @@ fn eval(mappings: &Path, user: &Path, options: &Options) -> ExitCode {
     match program.resolve(&model) {
         Ok(resolution) => {
             let out = serde_json::json!({"roles": resolution.roles, "mappings": resolution.mappings});
-            println!("{out}");
+            outln!("{out}");
             ExitCode::SUCCESS
         }
         Err(e) => fail(&format!("role resolution failed: {e}"), 1),
@@ -361,7 +376,7 @@ fn eval(mappings: &Path, user: &Path, options: &Options) -> ExitCode {
 fn disasm(mappings: &Path, options: &Options) -> ExitCode {
     match load(mappings, options).and_then(|rules| compile(&rules)) {
         Ok(program) => {
-            print!("{program}");
+            out!("{program}");
             ExitCode::SUCCESS
         }
         Err(message) => fail(&message, INVALID),
@@ -447,7 +462,7 @@ fn auth(realms: &Path, secrets: Option<&Path>, mappings: &Path, request: &AuthRe
                 "metadata": metadata,
                 "roles": user.roles,
             });
-            println!("{out}");
+            outln!("{out}");
             ExitCode::SUCCESS
         }
         Err(rejection) => {
@@ -456,7 +471,7 @@ fn auth(realms: &Path, secrets: Option<&Path>, mappings: &Path, request: &AuthRe
                 "stage": rejection.stage().as_str(),
                 "reason": rejection.reason(),
             }});
-            println!("{out}");
+            outln!("{out}");
             for other in rejection.others() {
                 eprintln!("also rejected: {other}");
             }
@@ -468,13 +483,13 @@ fn auth(realms: &Path, secrets: Option<&Path>, mappings: &Path, request: &AuthRe
 fn bench(sizes: &[usize], json: bool, scaling: bool) -> ExitCode {
     let mut rows = Vec::new();
     if !json {
-        println!("{}", bench::Row::HEADER);
+        outln!("{}", bench::Row::HEADER);
     }
     for &n in sizes {
         match bench::measure(n, scaling) {
             Ok(row) => {
                 if !json {
-                    println!("{}", row.to_line());
+                    outln!("{}", row.to_line());
                 }
                 rows.push(row.to_json());
             }
@@ -482,7 +497,19 @@ fn bench(sizes: &[usize], json: bool, scaling: bool) -> ExitCode {
         }
     }
     if json {
-        println!("{}", serde_json::Value::Array(rows));
+        outln!("{}", serde_json::Value::Array(rows));
     }
     ExitCode::SUCCESS
+}
+
+fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            // 128 + SIGPIPE, the status a shell reports for a tool the pipe killed.
+            std::process::exit(141);
+        }
+        eprintln!("cannot write to stdout: {e}");
+        std::process::exit(2);
+    }
 }

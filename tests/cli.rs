@@ -138,3 +138,28 @@ fn disasm_lists_the_program() {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
 }
+
+/// `rolemap ... | head`: a reader that stops early ends the command quietly,
+/// with the status a shell gives a tool the pipe killed, not a panic.
+#[test]
+fn closed_stdout_is_not_a_panic() {
+    use std::io::Read;
+    let mappings: Vec<String> = (0..3000)
+        .map(|i| {
+            format!(r#""m{i}": {{"enabled": true, "roles": ["r{i}"], "rules": {{"field": {{"groups": "g{i}"}}}}}}"#)
+        })
+        .collect();
+    let file = temp_file("many.json", &format!("{{{}}}", mappings.join(",")));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rolemap"))
+        .args(["disasm", "--mappings", file.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The pipe is closed here, long before the listing (hundreds of KiB) is written.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}
