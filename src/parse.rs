@@ -4,6 +4,10 @@
 //! that every node keeps its JSON pointer and every error of the spec (§1.2,
 //! §4.1) can name where it is. Only structure is checked here; the semantic
 //! checks are made when the tree is lowered, for every front end alike.
+//!
+//! The walk reads a light tree of its own (`Json`: member lists, borrowed
+//! strings) rather than `serde_json::Value`, whose per-object hash maps and
+//! owned strings made up most of the cost of reading a large document.
 
 use crate::ast::{Expr, ExprKind, FieldValue, Mapping, MappingSet, RoleTemplate, Script, ValueKind};
 use crate::error::{Error, ErrorKind, Errors, Location};
@@ -11,6 +15,7 @@ use crate::template::Format;
 use crate::{Options, Validation};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::fmt;
 
 /// The keys of a mapping body that Elasticsearch reads.
@@ -39,17 +44,17 @@ pub(crate) fn parse_json_unlocated(text: &str, name: &str, options: &Options) ->
 }
 
 fn parse(text: &str, name: &str, options: &Options, locate: bool) -> Result<(MappingSet, Vec<Error>), Errors> {
-    let root = strict_json(text)?;
-    let Value::Object(object) = &root else {
+    let root = read_json(text)?;
+    let Json::Object(object) = &root else {
         return Err(Error::new(ErrorKind::NotAMappingDocument, Location::root()).into());
     };
-    let mut entries: Vec<(String, &Value, Location)> = Vec::new();
+    let mut entries: Vec<(String, &Json, Location)> = Vec::new();
     if is_single_body(object) {
         entries.push((name.to_owned(), &root, Location::root()));
     } else {
         for (key, body) in object {
             let location = if locate { Location::root().key(key) } else { Location::root() };
-            entries.push((key.clone(), body, location));
+            entries.push((key.to_string(), body, location));
         }
     }
     if entries.len() > options.max_mappings {
@@ -79,11 +84,14 @@ fn parse(text: &str, name: &str, options: &Options, locate: bool) -> Result<(Map
 /// A document is a single body when it has `rules` whose value is not itself
 /// a mapping body; otherwise it is a map of names to bodies (a mapping that
 /// is literally named `rules` then still reads as the response shape).
-fn is_single_body(object: &Map<String, Value>) -> bool {
-    match object.get("rules") {
-        Some(Value::Object(rules)) => !(rules.contains_key("rules") || rules.contains_key("enabled")),
+fn is_single_body(object: &[(Cow<'_, str>, Json)]) -> bool {
+    match get(object, "rules") {
+        Some(Json::Object(rules)) => !(has(rules, "rules") || has(rules, "enabled")),
         Some(_) => true,
-        None => object.keys().any(|k| BODY_KEYS.contains(&k.as_str())) && !object.values().all(Value::is_object),
+        None => {
+            object.iter().any(|(k, _)| BODY_KEYS.contains(&&**k))
+                && !object.iter().all(|(_, v)| matches!(v, Json::Object(_)))
+        }
     }
 }
 
@@ -128,13 +136,13 @@ impl Parser {
         self.errors.push(Error::new(kind, location.clone()));
     }
 
-    fn wrong_type(&mut self, what: &str, expected: &'static str, found: &Value, location: &Location) {
-        let kind = ErrorKind::WrongType { what: what.to_owned(), expected, found: describe(found) };
+    fn wrong_type(&mut self, what: &str, expected: &'static str, found: &Json, location: &Location) {
+        let kind = ErrorKind::WrongType { what: what.to_owned(), expected, found: found.describe() };
         self.error(kind, location);
     }
 
-    fn mapping(&mut self, name: &str, body: &Value, location: Location) -> Option<Mapping> {
-        let Value::Object(object) = body else {
+    fn mapping(&mut self, name: &str, body: &Json, location: Location) -> Option<Mapping> {
+        let Json::Object(object) = body else {
             self.wrong_type(name, "an object (a role mapping)", body, &location);
             return None;
         };
@@ -145,31 +153,31 @@ impl Parser {
         let mut metadata = Map::new();
         for (key, value) in object {
             let at = self.key(&location, key);
-            match key.as_str() {
+            match &**key {
                 "enabled" => enabled = self.enabled(value, &at),
                 "rules" => rules = self.rule(value, &at, Parent::Top, 1),
                 "roles" => roles = self.roles(value, &at),
                 "role_templates" => templates = self.templates(value, &at),
                 "metadata" => match value {
-                    Value::Object(m) => metadata = m.clone(),
+                    Json::Object(_) => metadata = value.to_map(),
                     other => self.wrong_type("metadata", "an object", other, &at),
                 },
                 // Present in documents read from the security index; ignored there too.
                 "doc_type" | "type" => {
-                    if !value.is_string() {
+                    if !matches!(value, Json::Str(_)) {
                         self.wrong_type(key, "a string", value, &at);
                     }
                 }
                 other => self.error(ErrorKind::UnknownKey(other.to_owned()), &at),
             }
         }
-        if !object.contains_key("enabled") {
+        if !has(object, "enabled") {
             self.error(ErrorKind::MissingKey("enabled"), &location);
         }
-        if !object.contains_key("rules") {
+        if !has(object, "rules") {
             self.error(ErrorKind::MissingKey("rules"), &location);
         }
-        if !object.contains_key("roles") && !object.contains_key("role_templates") {
+        if !has(object, "roles") && !has(object, "role_templates") {
             self.error(ErrorKind::NoRoles, &location);
         }
         Some(Mapping {
@@ -183,12 +191,12 @@ impl Parser {
         })
     }
 
-    fn enabled(&mut self, value: &Value, at: &Location) -> Option<bool> {
+    fn enabled(&mut self, value: &Json, at: &Location) -> Option<bool> {
         match value {
-            Value::Bool(b) => Some(*b),
+            Json::Bool(b) => Some(*b),
             // Newer Elasticsearch parsers accept the strings too.
-            Value::String(s) if s == "true" => Some(true),
-            Value::String(s) if s == "false" => Some(false),
+            Json::Str(s) if s == "true" => Some(true),
+            Json::Str(s) if s == "false" => Some(false),
             other => {
                 self.wrong_type("enabled", "a boolean", other, at);
                 None
@@ -196,19 +204,19 @@ impl Parser {
         }
     }
 
-    fn roles(&mut self, value: &Value, at: &Location) -> Option<Vec<String>> {
+    fn roles(&mut self, value: &Json, at: &Location) -> Option<Vec<String>> {
         match value {
             // A single string is accepted as a one-element list, as Elasticsearch does.
-            Value::String(s) => Some(vec![s.clone()]),
-            Value::Array(items) => {
+            Json::Str(s) => Some(vec![s.to_string()]),
+            Json::Array(items) => {
                 let mut roles = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
                     match item {
-                        Value::String(s) => roles.push(s.clone()),
+                        Json::Str(s) => roles.push(s.to_string()),
                         // Elasticsearch reads each element as text, so `7` and
                         // `true` are the roles "7" and "true".
-                        Value::Number(n) => roles.push(n.to_string()),
-                        Value::Bool(b) => roles.push(b.to_string()),
+                        Json::Number(n) => roles.push(n.to_string()),
+                        Json::Bool(b) => roles.push(b.to_string()),
                         other => {
                             let at = self.index(at, i);
                             self.wrong_type("roles", "an array of strings", other, &at)
@@ -224,11 +232,11 @@ impl Parser {
         }
     }
 
-    fn templates(&mut self, value: &Value, at: &Location) -> Option<Vec<RoleTemplate>> {
+    fn templates(&mut self, value: &Json, at: &Location) -> Option<Vec<RoleTemplate>> {
         match value {
             // A single template object is accepted as a one-element list.
-            Value::Object(_) => Some(self.template(value, at).into_iter().collect()),
-            Value::Array(items) => {
+            Json::Object(_) => Some(self.template(value, at).into_iter().collect()),
+            Json::Array(items) => {
                 let templates =
                     items.iter().enumerate().filter_map(|(i, item)| self.template(item, &self.index(at, i))).collect();
                 Some(templates)
@@ -240,8 +248,8 @@ impl Parser {
         }
     }
 
-    fn template(&mut self, value: &Value, at: &Location) -> Option<RoleTemplate> {
-        let Value::Object(object) = value else {
+    fn template(&mut self, value: &Json, at: &Location) -> Option<RoleTemplate> {
+        let Json::Object(object) = value else {
             self.wrong_type("role_templates", "an array of template objects", value, at);
             return None;
         };
@@ -249,14 +257,14 @@ impl Parser {
         let mut format = Some(Format::String);
         for (key, value) in object {
             let at = self.key(at, key);
-            match key.as_str() {
+            match &**key {
                 "template" => script = self.script(value, &at),
                 "format" => {
                     format = match value {
-                        Value::String(s) => {
+                        Json::Str(s) => {
                             let format = Format::parse(s);
                             if format.is_none() {
-                                self.error(ErrorKind::BadFormat(s.clone()), &at);
+                                self.error(ErrorKind::BadFormat(s.to_string()), &at);
                             }
                             format
                         }
@@ -269,7 +277,7 @@ impl Parser {
                 other => self.error(ErrorKind::UnknownKey(other.to_owned()), &at),
             }
         }
-        if !object.contains_key("template") {
+        if !has(object, "template") {
             self.error(ErrorKind::MissingKey("template"), at);
         }
         Some(RoleTemplate { script: script?, format: format?, location: at.clone() })
@@ -281,16 +289,16 @@ impl Parser {
     /// Elasticsearch keeps the script of a stored mapping as it was written
     /// and parses it only when it runs, so with stored validation a script
     /// that does not parse becomes [`Script::Invalid`] instead of an error.
-    fn script(&mut self, value: &Value, at: &Location) -> Option<Script> {
-        read_script(value, at, self.validation, &mut self.errors)
+    fn script(&mut self, value: &Json, at: &Location) -> Option<Script> {
+        read_script(&value.to_value(), at, self.validation, &mut self.errors)
     }
 
-    fn rule(&mut self, value: &Value, at: &Location, parent: Parent, depth: usize) -> Option<Expr> {
+    fn rule(&mut self, value: &Json, at: &Location, parent: Parent, depth: usize) -> Option<Expr> {
         if depth > self.max_depth {
             self.error(ErrorKind::TooDeep(self.max_depth), at);
             return None;
         }
-        let Value::Object(object) = value else {
+        let Json::Object(object) = value else {
             let what = match parent {
                 Parent::Top => "rules",
                 Parent::Any => "any",
@@ -306,13 +314,13 @@ impl Parser {
             return None;
         };
         if let Some((second, _)) = keys.next() {
-            self.error(ErrorKind::MultipleRuleKeys(key.clone(), second.clone()), at);
+            self.error(ErrorKind::MultipleRuleKeys(key.to_string(), second.to_string()), at);
             return None;
         }
         let inner = self.key(at, key);
-        let kind = match key.as_str() {
+        let kind = match &**key {
             "any" | "all" => {
-                let Value::Array(items) = body else {
+                let Json::Array(items) = body else {
                     self.wrong_type(key, "an array of rules", body, &inner);
                     return None;
                 };
@@ -346,8 +354,8 @@ impl Parser {
         Some(Expr { kind, location: at.clone() })
     }
 
-    fn field(&mut self, body: &Value, at: &Location) -> Option<ExprKind> {
-        let Value::Object(object) = body else {
+    fn field(&mut self, body: &Json, at: &Location) -> Option<ExprKind> {
+        let Json::Object(object) = body else {
             self.wrong_type("field", "an object such as {\"username\": \"...\"}", body, at);
             return None;
         };
@@ -357,12 +365,12 @@ impl Parser {
             return None;
         };
         if let Some((second, _)) = members.next() {
-            self.error(ErrorKind::MultipleFields(name.clone(), second.clone()), at);
+            self.error(ErrorKind::MultipleFields(name.to_string(), second.to_string()), at);
             return None;
         }
         let at = self.key(at, name);
         let values = match value {
-            Value::Array(items) => {
+            Json::Array(items) => {
                 let mut values = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
                     values.push(self.scalar(item, &self.index(&at, i))?);
@@ -371,17 +379,17 @@ impl Parser {
             }
             other => vec![self.scalar(other, &at)?],
         };
-        Some(ExprKind::Field { name: name.clone(), values })
+        Some(ExprKind::Field { name: name.to_string(), values })
     }
 
-    fn scalar(&mut self, value: &Value, at: &Location) -> Option<FieldValue> {
+    fn scalar(&mut self, value: &Json, at: &Location) -> Option<FieldValue> {
         let kind = match value {
-            Value::Null => ValueKind::Null,
-            Value::Bool(b) => ValueKind::Bool(*b),
-            Value::Number(n) => ValueKind::Number(n.clone()),
-            Value::String(s) => ValueKind::String(s.clone()),
-            Value::Array(_) | Value::Object(_) => {
-                self.error(ErrorKind::BadFieldValue(describe(value)), at);
+            Json::Null => ValueKind::Null,
+            Json::Bool(b) => ValueKind::Bool(*b),
+            Json::Number(n) => ValueKind::Number(n.clone()),
+            Json::Str(s) => ValueKind::String(s.to_string()),
+            Json::Array(_) | Json::Object(_) => {
+                self.error(ErrorKind::BadFieldValue(value.describe()), at);
                 return None;
             }
         };
@@ -502,16 +510,187 @@ pub(crate) fn describe(value: &Value) -> &'static str {
 pub(crate) fn strict_json(text: &str) -> Result<Value, Error> {
     let mut de = serde_json::Deserializer::from_str(text);
     let value = StrictValue.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
-    value.map_err(|e| {
-        let suffix = format!(" at line {} column {}", e.line(), e.column());
-        let message = e.to_string();
-        let message = message.strip_suffix(&suffix).unwrap_or(&message);
-        let kind = match message.strip_prefix("duplicate key `").and_then(|rest| rest.strip_suffix('`')) {
-            Some(key) => ErrorKind::DuplicateKey(key.to_owned()),
-            None => ErrorKind::Json(message.to_owned()),
-        };
-        Error::new(kind, Location::position(e.line(), e.column()))
-    })
+    value.map_err(json_error)
+}
+
+/// [`strict_json`] into a [`Json`] tree that borrows the text.
+fn read_json(text: &str) -> Result<Json<'_>, Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = JsonSeed.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    value.map_err(json_error)
+}
+
+fn json_error(e: serde_json::Error) -> Error {
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let message = e.to_string();
+    let message = message.strip_suffix(&suffix).unwrap_or(&message);
+    let kind = match message.strip_prefix("duplicate key `").and_then(|rest| rest.strip_suffix('`')) {
+        Some(key) => ErrorKind::DuplicateKey(key.to_owned()),
+        None => ErrorKind::Json(message.to_owned()),
+    };
+    Error::new(kind, Location::position(e.line(), e.column()))
+}
+
+/// A JSON value as the mapping walker reads it: objects as member lists
+/// (most have one or two members, for which a map's hash table is pure
+/// cost) and strings borrowed from the text unless they hold escapes.
+/// Reading a large document this way allocates a fraction of what a
+/// `serde_json::Value` does.
+#[derive(Debug)]
+enum Json<'a> {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    Str(Cow<'a, str>),
+    Array(Vec<Json<'a>>),
+    /// Members in document order, without repeated keys.
+    Object(Vec<(Cow<'a, str>, Json<'a>)>),
+}
+
+fn get<'j, 'a>(members: &'j [(Cow<'a, str>, Json<'a>)], key: &str) -> Option<&'j Json<'a>> {
+    members.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+fn has(members: &[(Cow<'_, str>, Json)], key: &str) -> bool {
+    get(members, key).is_some()
+}
+
+impl Json<'_> {
+    fn describe(&self) -> &'static str {
+        match self {
+            Json::Null => "null",
+            Json::Bool(_) => "a boolean",
+            Json::Number(_) => "a number",
+            Json::Str(_) => "a string",
+            Json::Array(_) => "an array",
+            Json::Object(_) => "an object",
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        match self {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Number(n) => Value::Number(n.clone()),
+            Json::Str(s) => Value::String(s.to_string()),
+            Json::Array(items) => Value::Array(items.iter().map(Json::to_value).collect()),
+            Json::Object(_) => Value::Object(self.to_map()),
+        }
+    }
+
+    /// The members of an object as a map (empty for other values).
+    fn to_map(&self) -> Map<String, Value> {
+        match self {
+            Json::Object(members) => members.iter().map(|(k, v)| (k.to_string(), v.to_value())).collect(),
+            _ => Map::new(),
+        }
+    }
+}
+
+/// Objects with more members than this check for a repeated key with a
+/// hash set instead of a scan.
+const SCAN_MEMBERS: usize = 16;
+
+struct JsonSeed;
+
+impl<'de> DeserializeSeed<'de> for JsonSeed {
+    type Value = Json<'de>;
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Json<'de>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+/// A key or string, borrowed when the text has no escapes.
+struct CowStr;
+
+impl<'de> DeserializeSeed<'de> for CowStr {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Cow<'de, str>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CowStr {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+impl<'de> Visitor<'de> for JsonSeed {
+    type Value = Json<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Json::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Json::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Json::Number(v.into()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Json::Null, Json::Number))
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Json::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Json::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Json::Str(Cow::Owned(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Json::Null)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Json::Null)
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(JsonSeed)? {
+            items.push(item);
+        }
+        Ok(Json::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members: Vec<(Cow<'de, str>, Json<'de>)> = Vec::new();
+        let mut seen: Option<rustc_hash::FxHashSet<Cow<'de, str>>> = None;
+        while let Some(key) = map.next_key_seed(CowStr)? {
+            let repeated = match &mut seen {
+                Some(seen) => !seen.insert(key.clone()),
+                None => {
+                    let repeated = members.iter().any(|(k, _)| *k == key);
+                    if members.len() >= SCAN_MEMBERS {
+                        seen = Some(members.iter().map(|(k, _)| k.clone()).chain([key.clone()]).collect());
+                    }
+                    repeated
+                }
+            };
+            if repeated {
+                return Err(de::Error::custom(format_args!("duplicate key `{key}`")));
+            }
+            let value = map.next_value_seed(JsonSeed)?;
+            members.push((key, value));
+        }
+        Ok(Json::Object(members))
+    }
 }
 
 pub(crate) struct StrictValue;
@@ -573,5 +752,60 @@ impl<'de> Visitor<'de> for StrictValue {
             object.insert(key, value);
         }
         Ok(Value::Object(object))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn duplicate(text: &str) -> Option<String> {
+        match read_json(text) {
+            Err(e) => match e.kind() {
+                ErrorKind::DuplicateKey(key) => Some(key.clone()),
+                other => panic!("{other}"),
+            },
+            Ok(_) => None,
+        }
+    }
+
+    #[test]
+    fn repeated_keys_are_found_in_small_and_large_objects() {
+        assert_eq!(duplicate(r#"{"a": 1, "b": 2, "a": 3}"#).as_deref(), Some("a"));
+        // The same key spelt with an escape is the same key.
+        assert_eq!(duplicate(r#"{"a": 1, "\u0061": 2}"#).as_deref(), Some("a"));
+        for n in [SCAN_MEMBERS - 1, SCAN_MEMBERS, SCAN_MEMBERS + 1, 100] {
+            let members: Vec<String> = (0..n).map(|i| format!("\"k{i}\": {i}")).collect();
+            let unique = format!("{{{}}}", members.join(", "));
+            assert_eq!(duplicate(&unique), None, "{n} members");
+            for at in [0, n / 2, n - 1] {
+                let repeated = format!("{{{}, \"k{at}\": 0}}", members.join(", "));
+                assert_eq!(duplicate(&repeated), Some(format!("k{at}")), "{n} members, k{at} again");
+            }
+        }
+    }
+
+    #[test]
+    fn reading_without_locations_gives_the_same_mappings() {
+        let options = Options::default();
+        let docs = [
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/mappings.json")).unwrap(),
+            crate::workload::mappings(300),
+            r#"{"enabled": true, "roles": ["a\"b", 7, true], "rules": {"field": {"groups": ["x\u00e9", null, 1.5]}},
+               "role_templates": [{"template": {"source": "{{username}}"}, "format": "json"}],
+               "metadata": {"k": [1, {"n": null}]}}"#
+                .to_owned(),
+        ];
+        for doc in &docs {
+            let (located, skipped) = parse_json(doc, "m", &options).unwrap();
+            assert!(skipped.is_empty());
+            let unlocated = parse_json_unlocated(doc, "m", &options).unwrap();
+            assert_eq!(unlocated, located);
+            assert!(unlocated.mappings.iter().all(|m| m.location == Location::root()));
+        }
+        // A document with a problem is left to the located reading.
+        assert!(
+            parse_json_unlocated(r#"{"enabled": 1, "roles": ["a"], "rules": {"all": []}}"#, "m", &options).is_none()
+        );
     }
 }
