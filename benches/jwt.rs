@@ -1,7 +1,8 @@
 //! The JWT pipeline per algorithm family: authenticate and map (no cache)
 //! against jsonwebtoken's own decode of the same token (signature and
-//! claims checks only, no user, no roles) in the same group. Tokens and
-//! keys are the PyJWT-minted fixtures of `tests/fixtures/jwt/`.
+//! claims checks only, no user, no roles) in the same group, and a token
+//! cache hit. Tokens and keys are the PyJWT-minted fixtures of
+//! `tests/fixtures/jwt/`.
 
 #![expect(clippy::unwrap_used, reason = "fixed, valid input: a failure should stop the bench at once")]
 
@@ -29,10 +30,13 @@ fn pipeline(c: &mut Criterion) {
     let name = flat.remove("name").unwrap();
     let hmac = flat.remove("hmac_jwkset_file").unwrap();
     flat.insert("hmac_jwkset".into(), read(hmac.as_str().unwrap()).into());
+    let cached = settings::from_flat(name.as_str().unwrap(), &flat, &fixtures()).unwrap();
+    flat.insert("jwt.cache.ttl".into(), "0s".into());
     let realm = settings::from_flat(name.as_str().unwrap(), &flat, &fixtures()).unwrap();
     // Map with a thousand-mapping program, as a service would.
     let program = Arc::new(Program::from_json(&workload::mappings(1_000)).unwrap());
-    let realms = Realms::new(&[realm], program).unwrap();
+    let realms = Realms::new(&[realm], Arc::clone(&program)).unwrap();
+    let cached = Realms::new(&[cached], program).unwrap();
     let now = UNIX_EPOCH + Duration::from_secs(manifest["now"].as_u64().unwrap());
     let pkc: JwkSet = serde_json::from_str(&read("keys/pkc.jwkset.json")).unwrap();
 
@@ -48,6 +52,16 @@ fn pipeline(c: &mut Criterion) {
             b.iter(|| realms.authenticate([("Authorization", black_box(bearer.as_str()))], now).unwrap().roles.len())
         });
         // jsonwebtoken has no ES512; its bare decode is the baseline for the others.
+        if alg == "HS256" {
+            // A token seen before: client authentication, the digest of the
+            // token and a lookup.
+            assert!(cached.authenticate([("Authorization", bearer.as_str())], now).is_ok());
+            group.bench_function(BenchmarkId::new("cache_hit", alg), |b| {
+                b.iter(|| {
+                    cached.authenticate([("Authorization", black_box(bearer.as_str()))], now).unwrap().roles.len()
+                })
+            });
+        }
         let Ok(algorithm) = alg.parse::<jsonwebtoken::Algorithm>() else { continue };
         let key = match kid {
             None => DecodingKey::from_secret(read("keys/hs256.secret.txt").as_bytes()).unwrap(),

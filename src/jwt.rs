@@ -10,12 +10,14 @@
 //! The crate documentation shows the whole flow, from `elasticsearch.yml`
 //! settings to an authenticated user with roles.
 
+mod cache;
 mod java_regex;
 pub mod keys;
 mod realm;
 pub mod settings;
 mod token;
 
+pub use cache::CacheStats;
 pub use realm::{AuthenticatedUser, Realm, Realms, Rejection, Stage};
 pub use token::{MAX_TOKEN_LEN, NotAToken, Token};
 

@@ -447,3 +447,68 @@ fn tls_settings_of_real_configurations_load() {
     let typo = yaml.replace("ssl.verification_mode", "ssl.verify");
     assert!(settings::parse_yaml(&typo, None, Path::new("/etc/elasticsearch")).is_err());
 }
+
+/// The token cache (spec §5): a token seen again is answered from the cache,
+/// client authentication is still checked first, an entry ends at
+/// `exp + allowed_clock_skew`, and clearing empties it.
+#[test]
+fn the_token_cache_answers_a_token_seen_before() {
+    let realms = hs_realm(json!({
+        "client_authentication.type": "shared_secret",
+        "client_authentication.shared_secret": "s3cret",
+        "allowed_clock_skew": "10s",
+    }));
+    let token = hs_token(json!({"alg": "HS256"}), json!({"exp": 1_700_000_600}));
+    let bearer = format!("Bearer {token}");
+    let at = |secs: u64, millis: u64| UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis);
+    let with = |secret: &'static str, now| {
+        realms.authenticate([("Authorization", bearer.as_str()), ("ES-Client-Authentication", secret)], now)
+    };
+    let stats = || realms.cache_stats()[0].1.unwrap();
+
+    let first = with("SharedSecret s3cret", at(1_700_000_100, 0)).unwrap();
+    assert_eq!((stats().hits, stats().misses, stats().entries), (0, 1, 1));
+    let again = with("SharedSecret s3cret", at(1_700_000_200, 0)).unwrap();
+    assert_eq!(again, first);
+    assert_eq!((stats().hits, stats().misses), (1, 1));
+
+    // The secret is not part of the key: a wrong one fails before the cache.
+    assert_eq!(with("SharedSecret wrong", at(1_700_000_200, 0)).unwrap_err().stage().as_str(), "client_auth");
+    assert_eq!(stats().hits, 1);
+
+    // Good until exp + skew (strictly), then the token is checked again and
+    // its `exp` refuses it.
+    assert!(with("SharedSecret s3cret", at(1_700_000_609, 999)).is_ok());
+    assert_eq!(stats().hits, 2);
+    let late = with("SharedSecret s3cret", at(1_700_000_610, 0)).unwrap_err();
+    assert_eq!(late.stage().as_str(), "exp");
+    assert_eq!(stats().hits, 2);
+
+    // Cleared, the next request authenticates afresh.
+    assert!(with("SharedSecret s3cret", at(1_700_000_300, 0)).is_ok());
+    realms.clear_caches();
+    assert_eq!(stats().entries, 0);
+    let misses = stats().misses;
+    assert!(with("SharedSecret s3cret", at(1_700_000_300, 0)).is_ok());
+    assert_eq!(stats().misses, misses + 1);
+    realms.expire_user("bob");
+    assert_eq!(stats().entries, 0);
+}
+
+#[test]
+fn the_token_cache_can_be_turned_off_and_never_answers_a_bad_token() {
+    let off = hs_realm(json!({"jwt.cache.ttl": "0s"}));
+    assert_eq!(off.cache_stats()[0].1, None);
+    let on = hs_realm(json!({}));
+    let good = hs_token(json!({"alg": "HS256"}), json!({}));
+    assert_eq!(stage_of(&on, &good, None), "ok bob");
+    // A token that differs from a cached one in its signature alone is
+    // another key: it is verified, and refused.
+    let mut forged = good.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'Q' } else { 'A' });
+    assert_eq!(stage_of(&on, &forged, None), "signature");
+    // An unreadable token is refused before any realm, as without a cache.
+    assert_eq!(stage_of(&on, "not-a-jwt", None), "not_handled");
+    assert_eq!(on.cache_stats()[0].1.unwrap().entries, 1);
+}

@@ -2,6 +2,7 @@
 //! Elasticsearch's `JwtRealm` and `JwtAuthenticator`, in its order (spec §2),
 //! then claims to user (§3) and role mapping.
 
+use super::cache::{self, CacheStats, TokenCache};
 use super::keys::{Algorithm, Jwk, SignatureFailure, verify_signature};
 use super::settings::{ClientAuthType, RealmSettings, TokenType};
 use super::token::{Claims, Token, millis};
@@ -223,11 +224,13 @@ pub struct Realm {
     populate_metadata: bool,
     client_secret: Option<SharedSecret>,
     authorization_realms: Vec<String>,
+    /// `None` when `jwt.cache.ttl` or `jwt.cache.size` is zero.
+    cache: Option<TokenCache>,
 }
 
 /// What one realm made of a token.
 enum Outcome {
-    Success(AuthenticatedUser),
+    Success(Arc<AuthenticatedUser>),
     Rejected(Rejection),
 }
 
@@ -308,6 +311,7 @@ impl Realm {
             populate_metadata: settings.populate_user_metadata,
             client_secret,
             authorization_realms: settings.authorization_realms.clone(),
+            cache: TokenCache::new(settings.cache.ttl, settings.cache.size as usize),
         })
     }
 
@@ -325,17 +329,31 @@ impl Realm {
         Rejection::new(Some(&self.name), stage, reason)
     }
 
-    /// Client authentication, then the claim checks in Elasticsearch's
-    /// order, then the signature, then the user and its roles.
-    fn authenticate(&self, token: &Token, client_secret: Option<&str>, now_ms: i64, program: &Program) -> Outcome {
-        match self.validate(token, client_secret, now_ms).and_then(|()| self.user(token, program)) {
-            Ok(user) => Outcome::Success(user),
+    /// The claim checks in Elasticsearch's order, then the signature, then
+    /// the user and its roles, which go to the cache. (Client
+    /// authentication and the cache lookup come first, in `Realms`.)
+    fn authenticate(&self, token: &Token, key: Option<&cache::Key>, now_ms: i64, program: &Program) -> Outcome {
+        match self.validate(token, now_ms).and_then(|()| self.user(token, program)) {
+            Ok(user) => {
+                let user = Arc::new(user);
+                if let (Some(cache), Some(key)) = (&self.cache, key) {
+                    // `exp` was checked, so it is there; the entry is good
+                    // while `now < exp + skew`, as the check itself.
+                    let exp = token.claims.get("exp").and_then(millis).unwrap_or(i64::MIN);
+                    cache.insert(*key, Arc::clone(&user), exp.saturating_add(self.skew_ms), now_ms);
+                }
+                Outcome::Success(user)
+            }
             Err(rejection) => Outcome::Rejected(rejection),
         }
     }
 
-    fn validate(&self, token: &Token, client_secret: Option<&str>, now_ms: i64) -> Result<(), Rejection> {
-        self.check_client(client_secret)?;
+    /// This realm's token cache counters; `None` when its cache is disabled.
+    pub fn cache_stats(&self) -> Option<CacheStats> {
+        self.cache.as_ref().map(TokenCache::stats)
+    }
+
+    fn validate(&self, token: &Token, now_ms: i64) -> Result<(), Rejection> {
         let access = self.token_type == TokenType::AccessToken;
         // typ: case-insensitive; access tokens also accept `at+jwt`.
         match token.typ() {
@@ -690,13 +708,30 @@ impl Realms {
         &self.realms
     }
 
+    /// Each realm's name and token cache counters (`None` when disabled).
+    pub fn cache_stats(&self) -> Vec<(&str, Option<CacheStats>)> {
+        self.realms.iter().map(|r| (r.name.as_str(), r.cache_stats())).collect()
+    }
+
+    /// Empties every realm's token cache, as Elasticsearch's clear-realm-cache
+    /// API does; users are then authenticated afresh.
+    pub fn clear_caches(&self) {
+        self.realms.iter().filter_map(|r| r.cache.as_ref()).for_each(TokenCache::clear);
+    }
+
+    /// Removes the cached users whose principal is `principal` from every
+    /// realm's cache (the clear-realm-cache API with `usernames`).
+    pub fn expire_user(&self, principal: &str) {
+        self.realms.iter().filter_map(|r| r.cache.as_ref()).for_each(|c| c.expire(principal));
+    }
+
     /// Authenticates a request by its headers (names are case-insensitive)
     /// at the time `now`: the first realm that accepts the bearer token wins.
     pub fn authenticate<'h>(
         &self,
         headers: impl IntoIterator<Item = (&'h str, &'h str)>,
         now: SystemTime,
-    ) -> Result<AuthenticatedUser, Rejection> {
+    ) -> Result<Arc<AuthenticatedUser>, Rejection> {
         let mut bearer = None;
         let mut client = None;
         for (name, value) in headers {
@@ -710,8 +745,15 @@ impl Realms {
         let Some(bearer) = bearer.and_then(|v| v.strip_prefix("Bearer ")).map(java_trim) else {
             return Err(Rejection::new(None, Stage::NotHandled, "no `Authorization: Bearer` header"));
         };
-        let token = Token::parse(bearer)
-            .map_err(|e| Rejection::new(None, Stage::NotHandled, format!("not a signed JWT: {e}")))?;
+        // With a cache, a token seen before is known to parse and may need
+        // no parsing at all; otherwise it is parsed first, so that an
+        // unreadable token is refused before anything else, as before.
+        let key = self.realms.iter().any(|r| r.cache.is_some()).then(|| cache::key(bearer));
+        let seen = key.is_some_and(|k| self.realms.iter().any(|r| r.cache.as_ref().is_some_and(|c| c.contains(&k))));
+        let parse = || {
+            Token::parse(bearer).map_err(|e| Rejection::new(None, Stage::NotHandled, format!("not a signed JWT: {e}")))
+        };
+        let mut token = if seen { None } else { Some(parse()?) };
         // The scheme `SharedSecret ` is case-insensitive; a present but empty
         // secret fails the whole request.
         let client_secret = match client {
@@ -734,7 +776,22 @@ impl Realms {
         };
         let mut rejections: Vec<Rejection> = Vec::new();
         for realm in &self.realms {
-            match realm.authenticate(&token, client_secret, now_ms, &self.program) {
+            // Client authentication comes before the cache: the secret is
+            // not part of the key.
+            if let Err(rejection) = realm.check_client(client_secret) {
+                rejections.push(rejection);
+                continue;
+            }
+            if let (Some(cache), Some(key)) = (&realm.cache, &key)
+                && let Some(user) = cache.get(key, now_ms)
+            {
+                return Ok(user);
+            }
+            if token.is_none() {
+                token = Some(parse()?);
+            }
+            let Some(token) = &token else { continue };
+            match realm.authenticate(token, key.as_ref(), now_ms, &self.program) {
                 Outcome::Success(user) => return Ok(user),
                 Outcome::Rejected(rejection) => rejections.push(rejection),
             }
