@@ -96,7 +96,12 @@ fn field_rule() -> impl Strategy<Value = Value> {
 }
 
 fn rule() -> impl Strategy<Value = Value> {
-    field_rule().prop_recursive(4, 24, 4, |inner| {
+    rule_tree(field_rule())
+}
+
+/// Rules built of `any`, `all` and `except` over the field rules of `field`.
+pub(crate) fn rule_tree(field: impl Strategy<Value = Value> + 'static) -> impl Strategy<Value = Value> {
+    field.prop_recursive(4, 24, 4, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(|v| json!({"any": v})),
             prop::collection::vec((inner, any::<bool>()), 0..4).prop_map(|v| {

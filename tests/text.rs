@@ -127,16 +127,7 @@ fn rule() -> impl Strategy<Value = Value> {
             let value = if values.len() == 1 && scalar { values.remove(0) } else { Value::Array(values) };
             json!({"field": {name: value}})
         });
-    field.prop_recursive(4, 24, 4, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(|v| json!({"any": v})),
-            prop::collection::vec((inner, any::<bool>()), 0..4).prop_map(|v| {
-                let elements: Vec<Value> =
-                    v.into_iter().map(|(r, except)| if except { json!({"except": r}) } else { r }).collect();
-                json!({"all": elements})
-            }),
-        ]
-    })
+    crate::differential::rule_tree(field)
 }
 
 fn template() -> impl Strategy<Value = Value> {
