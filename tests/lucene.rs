@@ -215,6 +215,19 @@ fn state_budget() {
     }
 }
 
+/// Elasticsearch determinizes every regex under its work limit, with or without `&` and `~`,
+/// and refuses the ones that blow up: Lucene's `testDeterminizeTooManyStates` expects
+/// `[ac]*a[ac]{50,200}` to be too complex. So is `.*a.{20}`, while the usual shapes pass.
+#[test]
+fn every_regex_is_held_to_the_budget() {
+    for hostile in ["/[ac]*a[ac]{50,200}/", "/.*a.{20}/", "/(a|b)*a(a|b){30}/"] {
+        assert!(load_error(hostile).contains("automaton of more than 10000 states"), "{hostile}");
+    }
+    assert!(matches("/.*a.{12}/", &format!("a{}", "b".repeat(12))));
+    assert!(matches("/[a-z0-9._%+-]+\\@[a-z0-9.-]+\\.[a-z]{2,}/", "jdoe@example.com"));
+    assert!(matches("/[\\w]{0,9000}/", "abc"));
+}
+
 /// Patterns with `&` are indexed by a literal every operand requires, so the prefilter must
 /// still find them; the program and the reference interpreter must agree on every user.
 #[test]

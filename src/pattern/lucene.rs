@@ -70,6 +70,11 @@ impl LuceneRegex {
             let universal = automaton.is_universal();
             return Ok(Self { ast, engine: Engine::Dfa { automaton: Box::new(automaton), universal } });
         }
+        // Elasticsearch determinizes every regex under a work limit and refuses
+        // one that exceeds it (`[ac]*a[ac]{50,200}`), so the same budget is
+        // applied here, by building the DFA once; matching then goes to
+        // regex-automata, whose literal prefilters the program's indexes use.
+        build_automaton(&ast).map_err(|kind| PatternError::new(kind, None))?;
         let hir = Hir::concat(vec![Hir::look(Look::Start), to_hir(&ast), Hir::look(Look::End)]);
         let config = meta::Config::new().nfa_size_limit(Some(MAX_NFA_SIZE));
         let regex = meta::Builder::new().configure(config).build_from_hir(&hir).map_err(|e| {
