@@ -86,6 +86,9 @@ pub struct Program {
     /// `null` tests: true when the field is absent, so no value can set them.
     null_checks: Vec<(PredId, NullCheck)>,
     code: Vec<Inst>,
+    /// By `MappingId`, what evaluation needs ...
+    hot: Vec<Hot>,
+    /// ... and the rest.
     mappings: Vec<MappingEntry>,
     /// By `PredId`: the mappings it anchors, as ranges into `postings`.
     posting_ranges: Vec<Range<u32>>,
@@ -98,6 +101,20 @@ pub struct Program {
     inert: Vec<(Box<str>, &'static str)>,
     numbers: NumberGuard,
 }
+
+/// What evaluating a candidate reads of its mapping, 16 bytes apiece and
+/// apart from the rest of [`MappingEntry`], so that a candidate of a large
+/// program costs a cache line here rather than several.
+#[derive(Debug, Clone, Copy)]
+struct Hot {
+    code_start: u32,
+    code_end: u32,
+    roles_start: u32,
+    /// The end of the roles; the top bit says the mapping has role templates.
+    roles_end: u32,
+}
+
+const HAS_TEMPLATES: u32 = 1 << 31;
 
 #[derive(Debug)]
 struct MappingEntry {
@@ -252,7 +269,21 @@ impl Program {
             })
             .collect();
         metadata.sort_unstable();
+        let mut hot = Vec::with_capacity(mappings.len());
+        for m in &mappings {
+            if m.roles.end >= HAS_TEMPLATES {
+                return Err(too_large("2^31 role grants"));
+            }
+            let templates = if m.templates.is_empty() { 0 } else { HAS_TEMPLATES };
+            hot.push(Hot {
+                code_start: m.code.start,
+                code_end: m.code.end,
+                roles_start: m.roles.start,
+                roles_end: m.roles.end | templates,
+            });
+        }
         Ok(Program {
+            hot,
             id: NEXT_PROGRAM_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             username: slot(&Field::Username),
             realm: slot(&Field::Realm),
@@ -301,7 +332,7 @@ impl Program {
         bytes += self.fields.iter().map(FieldIndex::memory_bytes).sum::<usize>();
         bytes += slice(&self.predicates) + self.predicates.iter().map(|(_, m)| matcher_text(m)).sum::<usize>();
         bytes += slice(&self.null_checks) + slice(&self.code) + slice(&self.posting_ranges) + slice(&self.postings);
-        bytes += slice(&self.always) + strs(&self.role_names) + slice(&self.mapping_roles);
+        bytes += slice(&self.always) + strs(&self.role_names) + slice(&self.mapping_roles) + slice(&self.hot);
         bytes += self
             .mappings
             .iter()
@@ -403,19 +434,24 @@ impl Program {
         let mut rendered = Vec::new();
         let mut scope = None;
         for &m in candidates.iter() {
-            let entry = &self.mappings[m.0 as usize];
-            let code = &self.code[entry.code.start as usize..entry.code.end as usize];
+            let hot = self.hot[m.0 as usize];
+            let code = &self.code[hot.code_start as usize..hot.code_end as usize];
             if !codegen::run(code, &truth.bits) {
                 continue;
             }
             mappings.push(m);
-            for &role in &self.mapping_roles[entry.roles.start as usize..entry.roles.end as usize] {
+            let roles_end = hot.roles_end & !HAS_TEMPLATES;
+            for &role in &self.mapping_roles[hot.roles_start as usize..roles_end as usize] {
                 let mark = &mut scratch.role_seen[role.0 as usize];
                 if *mark != scratch.generation {
                     *mark = scratch.generation;
                     roles.push(role);
                 }
             }
+            if hot.roles_end & HAS_TEMPLATES == 0 {
+                continue;
+            }
+            let entry = &self.mappings[m.0 as usize];
             for template in &entry.templates {
                 let scope = scope.get_or_insert_with(|| model.template_scope());
                 let names = template

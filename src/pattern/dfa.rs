@@ -56,22 +56,37 @@ use BuildError::TooLarge;
 
 type Result<T> = std::result::Result<T, BuildError>;
 
-/// The work spent so far on one pattern's automata.
-#[derive(Debug, Default)]
+/// The work spent so far on one pattern's automata, and how many states one of them may have.
+#[derive(Debug)]
 pub(super) struct Budget {
     work: u64,
+    max_states: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self { work: 0, max_states: MAX_DFA_STATES }
+    }
 }
 
 impl Budget {
+    /// A budget whose automata may have up to `max_states` states (and the table cells and
+    /// work that scale with it), instead of [`MAX_DFA_STATES`].
+    pub(super) fn with_states(max_states: usize) -> Self {
+        Self { work: 0, max_states }
+    }
+
     fn spend(&mut self, units: usize) -> Result<()> {
         self.work = self.work.saturating_add(units as u64);
-        if self.work > MAX_WORK { Err(TooLarge) } else { Ok(()) }
+        let max = MAX_WORK / MAX_DFA_STATES as u64 * self.max_states as u64;
+        if self.work > max { Err(TooLarge) } else { Ok(()) }
     }
 }
 
 /// Checks a DFA's size as it grows: `live` states besides the dead one, `classes` columns.
-fn check_size(live: usize, classes: usize) -> Result<()> {
-    if live > MAX_DFA_STATES || (live + 1).saturating_mul(classes) > MAX_TABLE_CELLS {
+fn check_size(live: usize, classes: usize, max_states: usize) -> Result<()> {
+    let max_cells = MAX_TABLE_CELLS / MAX_DFA_STATES * max_states;
+    if live > max_states || (live + 1).saturating_mul(classes) > max_cells {
         return Err(TooLarge);
     }
     Ok(())
@@ -512,7 +527,7 @@ pub(super) fn determinize(nfa: &Nfa, frag: Frag, classes: usize, budget: &mut Bu
             return Ok(id);
         }
         let id = sets.len() as u32;
-        check_size(sets.len(), classes)?;
+        check_size(sets.len(), classes, budget.max_states)?;
         let set: Box<[u32]> = set.into_boxed_slice();
         ids.insert(set.clone(), id);
         sets.push(set);
@@ -644,6 +659,7 @@ pub(super) fn intersect(a: &Dfa, b: &Dfa, budget: &mut Budget) -> Result<Dfa> {
     }
     let mut ids: FxHashMap<(u32, u32), u32> = FxHashMap::default();
     let mut pairs: Vec<(u32, u32)> = vec![(0, 0)];
+    let max_states = budget.max_states;
     let mut intern = |pair: (u32, u32), pairs: &mut Vec<(u32, u32)>| -> Result<u32> {
         if pair.0 == 0 || pair.1 == 0 {
             return Ok(0);
@@ -651,7 +667,7 @@ pub(super) fn intersect(a: &Dfa, b: &Dfa, budget: &mut Budget) -> Result<Dfa> {
         if let Some(&id) = ids.get(&pair) {
             return Ok(id);
         }
-        check_size(pairs.len(), classes)?;
+        check_size(pairs.len(), classes, max_states)?;
         let id = pairs.len() as u32;
         ids.insert(pair, id);
         pairs.push(pair);
@@ -675,7 +691,7 @@ pub(super) fn intersect(a: &Dfa, b: &Dfa, budget: &mut Budget) -> Result<Dfa> {
 /// The complement: every string `a` rejects. `a`'s dead state becomes an accepting sink, and a
 /// fresh dead state takes row 0.
 pub(super) fn complement(a: &Dfa, budget: &mut Budget) -> Result<Dfa> {
-    check_size(a.len(), a.classes)?;
+    check_size(a.len(), a.classes, budget.max_states)?;
     budget.spend(a.len().saturating_mul(a.classes))?;
     let mut table = vec![0; a.classes];
     table.extend(a.table.iter().map(|&t| t + 1));

@@ -45,6 +45,13 @@ use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Hir, Look, Repet
 use super::dfa::{self, Alphabet, Automaton, Budget, BuildError, Cuts, Dfa, Frag, Nfa};
 use super::{MAX_DFA_STATES, MAX_NESTING, MAX_NFA_SIZE, MAX_REPEAT, PatternError, PatternErrorKind, Shape};
 
+/// How many states the DFA of a regex without `&` or `~` may have. Lucene stops determinizing
+/// once the NFA states of all subsets it made add up to ten times its work limit of 10 000;
+/// every subset holds at least one, so no pattern Lucene accepts needs more states than this,
+/// and the blow-ups it refuses (`.*a.{20}`, `[ac]*a[ac]{50,200}`) need far more. A linear
+/// pattern such as `a{10000}` passes, as in Lucene.
+const MAX_DETERMINIZED_STATES: usize = 10 * MAX_DFA_STATES;
+
 /// A compiled Lucene regular expression (the body of a `/…/` rule value).
 #[derive(Debug, Clone)]
 pub(super) struct LuceneRegex {
@@ -66,15 +73,10 @@ impl LuceneRegex {
     pub(super) fn new(body: &str, base: usize) -> Result<Self, PatternError> {
         let ast = parse(body, base)?;
         if has_boolean_ops(&ast) {
-            let automaton = build_automaton(&ast).map_err(|kind| PatternError::new(kind, None))?;
+            let automaton = build_automaton(&ast, MAX_DFA_STATES).map_err(|kind| PatternError::new(kind, None))?;
             let universal = automaton.is_universal();
             return Ok(Self { ast, engine: Engine::Dfa { automaton: Box::new(automaton), universal } });
         }
-        // Elasticsearch determinizes every regex under a work limit and refuses
-        // one that exceeds it (`[ac]*a[ac]{50,200}`), so the same budget is
-        // applied here, by building the DFA once; matching then goes to
-        // regex-automata, whose literal prefilters the program's indexes use.
-        build_automaton(&ast).map_err(|kind| PatternError::new(kind, None))?;
         let hir = Hir::concat(vec![Hir::look(Look::Start), to_hir(&ast), Hir::look(Look::End)]);
         let config = meta::Config::new().nfa_size_limit(Some(MAX_NFA_SIZE));
         let regex = meta::Builder::new().configure(config).build_from_hir(&hir).map_err(|e| {
@@ -84,6 +86,12 @@ impl LuceneRegex {
             };
             PatternError::new(kind, None)
         })?;
+        // Elasticsearch determinizes every regex and refuses one whose
+        // determinization exceeds Lucene's work limit (its own test:
+        // `[ac]*a[ac]{50,200}`), so the DFA is built once here under a like
+        // bound; matching still goes to regex-automata, whose literal
+        // prefilters the program's indexes use.
+        build_automaton(&ast, MAX_DETERMINIZED_STATES).map_err(|kind| PatternError::new(kind, None))?;
         Ok(Self { ast, engine: Engine::Meta(regex) })
     }
 
@@ -653,13 +661,13 @@ fn has_boolean_ops(node: &Node) -> bool {
 /// Compiles a tree with `&` or `~` into a minimal DFA (regex-automata has neither operator),
 /// operator by operator as Lucene's `RegExp.toAutomatonInternal` does. Recursion follows the
 /// tree, whose depth the parser bounds with [`MAX_NESTING`].
-fn build_automaton(ast: &Node) -> Result<Automaton, PatternErrorKind> {
+fn build_automaton(ast: &Node, max_states: usize) -> Result<Automaton, PatternErrorKind> {
     let mut cuts = Cuts::default();
     collect_cuts(ast, &mut cuts);
     let alphabet = Alphabet::new(cuts);
-    let mut budget = Budget::default();
+    let mut budget = Budget::with_states(max_states);
     let dfa = dfa_of(ast, &alphabet, &mut budget).map_err(|e| match e {
-        BuildError::TooLarge => PatternErrorKind::AutomatonTooLarge { max: MAX_DFA_STATES },
+        BuildError::TooLarge => PatternErrorKind::AutomatonTooLarge { max: max_states },
         BuildError::Unexpected(what) => PatternErrorKind::Internal { message: format!("unexpected {what}") },
     })?;
     Ok(Automaton::new(alphabet, dfa))
@@ -1292,7 +1300,7 @@ mod tests {
     /// The automaton of our own construction for any parsed tree, `&` and `~` or not.
     fn own_automaton(body: &str) -> Automaton {
         let ast = parse(body, 1).unwrap_or_else(|e| panic!("`{body}` should parse: {e}"));
-        build_automaton(&ast).unwrap_or_else(|e| panic!("`{body}` should build: {e}"))
+        build_automaton(&ast, MAX_DFA_STATES).unwrap_or_else(|e| panic!("`{body}` should build: {e}"))
     }
 
     #[test]
@@ -1509,7 +1517,7 @@ mod tests {
             let compiled = LuceneRegex::new(&body, 1);
             proptest::prop_assert!(compiled.is_ok(), "/{}/: {:?}", body, compiled.err());
             let Ok(compiled) = compiled else { return Ok(()) };
-            let own = build_automaton(&ast);
+            let own = build_automaton(&ast, MAX_DFA_STATES);
             proptest::prop_assert!(own.is_ok(), "/{}/: {:?}", body, own.err());
             let Ok(own) = own else { return Ok(()) };
             for input in inputs.iter().map(String::as_str).chain(["", "a", "aa", "ab", "12"]) {
