@@ -135,19 +135,39 @@ impl Error {
     ///        |                ^"
     /// );
     /// ```
+    ///
+    /// A line longer than 120 characters is cut to the 120 around the
+    /// column, with `…` where it is cut.
     pub fn render(&self, source: &str) -> String {
+        const WIDTH: usize = 120;
         let mut out = self.to_string();
         if let Some((line, column)) = self.0.location.position {
             let text = source.split('\n').nth(line.saturating_sub(1)).unwrap_or("");
             let text = text.strip_suffix('\r').unwrap_or(text);
             let number = line.to_string();
             let gutter = " ".repeat(number.len());
+            let before = column.saturating_sub(1);
+            let length = text.chars().count();
+            // The window of characters shown: all of a short line, else the
+            // 120 around the column (a third before it).
+            let start = if length <= WIDTH { 0 } else { before.saturating_sub(WIDTH / 3).min(length - WIDTH) };
+            let end = (start + WIDTH).min(length);
+            let mut shown: String = text.chars().skip(start).take(end - start).collect();
+            let mut caret = String::new();
+            if start > 0 {
+                shown.insert(0, '…');
+                caret.push(' ');
+            }
+            if end < length {
+                shown.push('…');
+            }
             // Tabs are kept so that the caret lines up under tab-indented text.
-            let mut caret: String =
-                text.chars().take(column.saturating_sub(1)).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-            let missing = column.saturating_sub(1).saturating_sub(caret.chars().count());
+            caret.extend(
+                text.chars().skip(start).take(before.saturating_sub(start)).map(|c| if c == '\t' { '\t' } else { ' ' }),
+            );
+            let missing = before.saturating_sub(start.max(before.min(length)));
             caret.extend(std::iter::repeat_n(' ', missing));
-            out.push_str(&format!("\n  {number} | {text}\n  {gutter} | {caret}^"));
+            out.push_str(&format!("\n  {number} | {shown}\n  {gutter} | {caret}^"));
         }
         out
     }

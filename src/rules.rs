@@ -163,8 +163,9 @@ impl RuleSet {
     /// assert_eq!(rules.names().collect::<Vec<_>>(), ["admins"]);
     /// ```
     pub fn from_text(text: &str, name: &str, options: &Options) -> Result<Self, Errors> {
-        let (set, skipped) = crate::text::parse(text, name, options)?;
-        let mut rules = Self::new(&set, options)?;
+        let (set, skipped, locator) = crate::text::parse_located(text, name, options)?;
+        let mut rules = Self::new(&set, options).map_err(|errors| locator.locate_all(&errors))?;
+        rules.skipped = rules.skipped.into_iter().map(|e| locator.locate(e)).collect();
         rules.skipped.splice(0..0, skipped);
         Ok(rules)
     }

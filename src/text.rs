@@ -82,6 +82,38 @@ pub fn parse(text: &str, name: &str, options: &Options) -> Result<(MappingSet, V
     Ok((document.set, document.skipped))
 }
 
+/// The checks after reading only know where a mapping, template or value
+/// starts; this points their errors at what they are about, from what the
+/// reader saw of the text.
+pub(crate) struct Locator<'t> {
+    layout: read::Layout,
+    lines: lines::Lines<'t>,
+}
+
+impl Locator<'_> {
+    /// `error` pointed at what it is about (see [`read::Layout::locate`]).
+    pub(crate) fn locate(&self, error: Error) -> Error {
+        self.layout.locate(error, &self.lines)
+    }
+
+    /// Every one of `errors` pointed at what it is about.
+    pub(crate) fn locate_all(&self, errors: &Errors) -> Errors {
+        let located: Vec<Error> = errors.iter().map(|e| self.locate(e.clone())).collect();
+        Errors::from_vec(located).unwrap_or_else(|| errors.clone())
+    }
+}
+
+/// [`parse`], with a [`Locator`] for the errors of the checks that follow.
+pub(crate) fn parse_located<'t>(
+    text: &'t str,
+    name: &str,
+    options: &Options,
+) -> Result<(MappingSet, Vec<Error>, Locator<'t>), Errors> {
+    let document = read::read(text, name, options)?;
+    let locator = Locator { layout: document.layout, lines: lines::Lines::new(text) };
+    Ok((document.set, document.skipped, locator))
+}
+
 /// Prints mappings in the canonical text form: keys in Elasticsearch's
 /// order (`enabled` only when `false`), two-space indentation, one rule a
 /// line, lists on one line when they fit in 100 columns. Parsing the result
@@ -155,7 +187,7 @@ mod tests {
                 .unwrap();
             // Past serde_json's own limit for the JSON, accepted for the rules.
             if let Err(e) = result {
-                assert!(e.starts_with("invalid JSON: recursion limit exceeded"), "{e}");
+                assert!(e.starts_with("invalid JSON in `metadata`: recursion limit exceeded"), "{e}");
             }
         }
     }

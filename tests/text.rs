@@ -339,7 +339,7 @@ fn conformance_vectors_in_text() {
                 assert!(matched, "line {}: {case}", line + 1);
             }
             (Err(json_errors), Err(text_errors)) => {
-                let kinds = |errors: &rolemap::Errors| errors.iter().map(|e| e.kind().clone()).collect::<Vec<_>>();
+                let kinds = comparable_kinds;
                 assert_eq!(kinds(&text_errors), kinds(&json_errors), "line {}", line + 1);
                 assert_eq!(case["expect"], "error", "line {}", line + 1);
             }
@@ -353,6 +353,21 @@ fn conformance_vectors_in_text() {
 
 // ---------------------------------------------------------------------------
 // Errors, pinned: what is wrong and where.
+
+/// The kinds of `errors`, to compare the two forms: the text form gives the
+/// place of a pattern error as a column rather than as an offset.
+fn comparable_kinds(errors: &rolemap::Errors) -> Vec<rolemap::ErrorKind> {
+    errors
+        .iter()
+        .map(|e| match e.kind() {
+            rolemap::ErrorKind::Pattern { pattern, message } => {
+                let message = message.split(", at position").next().unwrap_or(message);
+                rolemap::ErrorKind::Pattern { pattern: pattern.clone(), message: message.to_owned() }
+            }
+            kind => kind.clone(),
+        })
+        .collect()
+}
 
 /// The first error of reading `text`, as displayed.
 fn first_error(text: &str) -> String {
@@ -396,7 +411,19 @@ fn syntax_errors() {
             "expected a JSON object, found `[` at line 2, column 30",
         ),
         ("mapping \"m\" {\n  metadata: [1]\n}", "expected a JSON object, found `[` at line 2, column 13"),
-        ("mapping \"m\" {\n  metadata: {\"a\": }\n}", "invalid JSON: expected value at line 2, column 19"),
+        (
+            "mapping \"m\" {\n  metadata: {\"a\": }\n}",
+            "invalid JSON in `metadata`: expected a value at line 2, column 19",
+        ),
+        // The word that is not `true`, `false` or `null`, not the next line.
+        (
+            "mapping \"m\" {\n  roles: \"r\"\n  rules: all {}\n  metadata: {\n    \"a\": 1,\n    \"b\": tru\n  }\n}\n",
+            "invalid JSON in `metadata`: expected `true`, `false` or `null` at line 6, column 10",
+        ),
+        (
+            "mapping \"m\" {\n  role_templates: \"x\" params {\"a\": nul}\n}",
+            "invalid JSON in `params`: expected `true`, `false` or `null` at line 2, column 36",
+        ),
         (
             "mapping \"m\" {\n  metadata: {\"a\": 1 # one\n}\n}",
             "a `#` comment cannot go inside JSON at line 2, column 21",
@@ -414,10 +441,13 @@ fn syntax_errors() {
         ("mapping \"m\" {\n  metadata: {\"a\": 1, \"a\": 2}\n}", "duplicate key `a` at line 2, column 24"),
         ("mapping \"m\" {\n  roles: \"r\"\n  roles: \"s\"\n}", "duplicate key `roles` at line 3, column 3"),
         (&with_rule("all [x == 1]"), "expected `{`, found `[` at line 3, column 14"),
+        // The last `}` is indented as the mapping is: the `all {` is the one left open.
+        (&with_rule("all { x == 1"), "the `all {` is never closed at line 3, column 10"),
         (
-            &with_rule("all { x == 1"),
-            "expected `enabled`, `roles`, `role_templates`, `metadata`, `rules`, `}` or `;`, found the end of the file at line 5, column 1",
+            "mapping \"m\" {\n  roles: \"r\"\n  rules: all {\n    any { x == 1\n  }\n}\n",
+            "the `any {` is never closed at line 4, column 5",
         ),
+        ("mapping \"m\" {\n  roles: \"r\"\n  rules: all {\n", "the `all {` is never closed at line 3, column 10"),
         (&with_rule("realm.name = \"jwt1\""), "expected `==`, found `=` at line 3, column 21"),
         (
             &with_rule("realm.name == "),
@@ -451,6 +481,14 @@ fn syntax_errors() {
         (
             "mapping \"m\" { roles: \"r\" rules: all {} } foo",
             "expected `mapping` or the end of the file, found `foo` at line 1, column 42",
+        ),
+        (
+            "mappings \"m\" {\n  roles: \"r\"\n  rules: all {}\n}\n",
+            "expected `mapping` or the end of the file, found `mappings` at line 1, column 1",
+        ),
+        (
+            "mapping \"a\" { roles: \"r\" rules: all {} }\nmappings \"m\" {}",
+            "expected `mapping` or the end of the file, found `mappings` at line 2, column 1",
         ),
     ];
     let failures: Vec<String> = cases
@@ -505,7 +543,12 @@ fn checks_shared_with_json() {
         ),
         (
             "mapping \"m\" {\n  roles: \"r\"\n  rules: all {}\n  metadata: {\"_x\": 1}\n}".to_owned(),
-            "role mapping `m`: metadata key `_x` starts with `_`, which is reserved at line 1, column 1",
+            "role mapping `m`: metadata key `_x` starts with `_`, which is reserved at line 4, column 14",
+        ),
+        // At the key, on its own line.
+        (
+            "mapping \"m\" {\n  roles: \"r\"\n  rules: all {}\n  metadata: {\n    \"a\": {\"_inner\": 1},\n    \"_bad\": 2}\n}".to_owned(),
+            "role mapping `m`: metadata key `_bad` starts with `_`, which is reserved at line 6, column 5",
         ),
         (
             "mapping \"m\" {\n  role_templates: \"{{#x}}\"\n  rules: all {}\n}".to_owned(),
@@ -517,12 +560,12 @@ fn checks_shared_with_json() {
         ),
         (
             "mapping \"m\" {\n  role_templates: \"x\" options {\"content_type\": 1}\n  rules: all {}\n}".to_owned(),
-            "role mapping `m`: `content_type` must be a string, found a number at line 2, column 19",
+            "role mapping `m`: `content_type` must be a string, found a number at line 2, column 48",
         ),
         (
             "mapping \"m\" {\n  role_templates: \"x\" options {\"content_type\": \"text/yaml\"}\n  rules: all {}\n}"
                 .to_owned(),
-            "role mapping `m`: invalid role template: unsupported `content_type` option `text/yaml` at line 2, column 19",
+            "role mapping `m`: invalid role template: unsupported `content_type` option `text/yaml` at line 2, column 48",
         ),
         (
             "mapping \"m\" {\n  role_templates: script \"heroes\"\n  rules: all {}\n}".to_owned(),
@@ -533,14 +576,31 @@ fn checks_shared_with_json() {
         assert_eq!(first_error(text), *expected, "text {text}");
     }
     for (rule, pattern, column) in [
-        ("username == /[a-/", "/[a-/", 22),
+        ("username == /[a-/", "/[a-/", 26),
         ("groups == [\"ok\", \"/home/*\"]", "/home/*", 27),
-        ("username == /a&/", "/a&/", 22),
+        ("username == /a&/", "/a&/", 25),
     ] {
         let message = first_error(&with_rule(rule));
         assert!(message.starts_with(&format!("role mapping `m`: invalid pattern `{pattern}`: ")), "{message}");
         assert!(message.ends_with(&format!(" at line 3, column {column}")), "{message}");
     }
+    // A pattern error at a character is reported at its column, in a
+    // `/.../` literal as in a string with escapes, and not by its offset.
+    for (rule, column) in [("x == /[a-/", 19), ("x == \"/\\u00e9\\t[a-/\"", 28), ("x == [\"ok\", /a{2x}/]", 26)] {
+        let message = first_error(&with_rule(rule));
+        assert!(!message.contains("at position"), "{message}");
+        assert!(message.ends_with(&format!(" at line 3, column {column}")), "{message}");
+    }
+    assert_eq!(
+        first_error(&with_rule("x == /[a-/")),
+        "role mapping `m`: invalid pattern `/[a-/`: the regular expression ends too early at line 3, column 19"
+    );
+    // The JSON form keeps the offset.
+    let json = r#"{"m": {"enabled": true, "roles": ["r"], "rules": {"field": {"x": "/[a-/"}}}}"#;
+    assert_eq!(
+        RuleSet::from_json(json, "m", &Options::default()).unwrap_err().first().to_string(),
+        "role mapping `m`: invalid pattern `/[a-/`: the regular expression ends too early, at position 4 at `/m/rules/field/x`"
+    );
 }
 
 /// The same mistakes in both forms give the same errors, whatever the place.
@@ -554,7 +614,7 @@ fn both_forms_report_the_same_kinds() {
         let json = format!(r#"{{"m": {{"enabled": true, "roles": ["r"], "rules": {json_rule}}}}}"#);
         let json_errors = RuleSet::from_json(&json, "m", &Options::default()).unwrap_err();
         let text_errors = RuleSet::from_text(&with_rule(text_rule), "m", &Options::default()).unwrap_err();
-        let kinds = |errors: &rolemap::Errors| errors.iter().map(|e| e.kind().clone()).collect::<Vec<_>>();
+        let kinds = comparable_kinds;
         assert_eq!(kinds(&text_errors), kinds(&json_errors), "{text_rule}");
     }
 }
@@ -589,6 +649,54 @@ fn errors_render_with_their_line() {
         "role mapping `m`: `except` is only allowed as an element of an `all` array, not inside `any` at line 3, column 15\n  \
          3 | \trules: any { except x == 1 }\n    | \t             ^"
     );
+}
+
+#[test]
+fn stored_validation_points_skipped_errors_at_their_place() {
+    let source = "mapping \"bad\" {\n  roles: \"r\"\n  rules: x == /[a-/\n}\nmapping \"good\" {\n  roles: \"r\"\n  rules: all {}\n}\n";
+    let rules = RuleSet::from_text(source, "m", &stored()).unwrap();
+    assert_eq!(
+        rules.skipped().iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["role mapping `bad`: invalid pattern `/[a-/`: the regular expression ends too early at line 3, column 19"]
+    );
+}
+
+/// A long line is shown in part, around the column, with the caret under
+/// the character at the column.
+#[test]
+fn long_lines_render_around_their_column() {
+    let caret_char = |rendered: &str| {
+        let lines: Vec<&str> = rendered.lines().collect();
+        let (shown, caret) = (lines[lines.len() - 2], lines[lines.len() - 1]);
+        let column = caret.chars().count() - 1;
+        shown.chars().nth(column)
+    };
+    let n = 100_000;
+    let source = format!("mapping \"m\" {{ roles: \"r\" rules: {}x == 1{} }}", "all { ".repeat(n), " }".repeat(n));
+    let errors = RuleSet::from_text(&source, "m", &Options::default()).unwrap_err();
+    let rendered = errors.render(&source);
+    let column = 32 + 50 * 6 + 1;
+    assert!(
+        rendered.starts_with(&format!("rules are nested deeper than the limit of 50 at line 1, column {column}\n"))
+    );
+    assert!(rendered.len() < 500, "{rendered}");
+    assert!(rendered.contains(" | …") && rendered.contains("…\n"), "{rendered}");
+    assert_eq!(caret_char(&rendered), Some('a'), "{rendered}");
+
+    // A pattern too long to compile: its line is cut, not echoed whole.
+    let source = with_rule(&format!("x == /{}/ # end", "a".repeat(5000)));
+    let errors = RuleSet::from_text(&source, "m", &Options::default()).unwrap_err();
+    let rendered = errors.render(&source);
+    let shown = rendered.lines().nth(1).unwrap();
+    assert_eq!(shown, format!("  3 |   rules: x == /{}…", "a".repeat(120 - 15)));
+    assert_eq!(caret_char(&rendered), Some('/'), "{rendered}");
+
+    // An error at the end of a long line.
+    let source = format!("mapping \"m\" {{\n  roles: \"r\"\n  rules: username == \"{}", "a".repeat(300));
+    let errors = RuleSet::from_text(&source, "m", &Options::default()).unwrap_err();
+    let rendered = errors.render(&source);
+    assert!(rendered.lines().nth(1).unwrap().starts_with("  3 |   rules: username == \"aaa"), "{rendered}");
+    assert_eq!(rendered.lines().nth(2).unwrap(), format!("    |{}^", " ".repeat(22)));
 }
 
 // ---------------------------------------------------------------------------
@@ -654,7 +762,7 @@ fn rule_depth_is_limited_as_in_json() {
         )
     };
     assert!(RuleSet::from_text(&metadata(127), "m", &Options::default()).is_ok());
-    assert!(first_error(&metadata(130)).starts_with("invalid JSON: recursion limit exceeded"));
+    assert!(first_error(&metadata(130)).starts_with("invalid JSON in `metadata`: recursion limit exceeded"));
 }
 
 // ---------------------------------------------------------------------------

@@ -17,6 +17,11 @@ impl<'t> Lines<'t> {
         Self { text, starts }
     }
 
+    /// The text.
+    pub(crate) fn text(&self) -> &'t str {
+        self.text
+    }
+
     /// The line and column of a byte offset.
     pub(crate) fn line_column(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
@@ -24,6 +29,16 @@ impl<'t> Lines<'t> {
         let start = self.starts.get(line).copied().unwrap_or(0);
         let column = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count());
         (line + 1, column + 1)
+    }
+
+    /// The byte offset of a line and column (the column in characters),
+    /// if the text has them.
+    pub(crate) fn offset(&self, line: usize, column: usize) -> Option<usize> {
+        let start = *self.starts.get(line.checked_sub(1)?)?;
+        let rest = &self.text[start..];
+        let line = rest.split('\n').next().unwrap_or(rest);
+        let before: usize = line.chars().take(column.checked_sub(1)?).map(char::len_utf8).sum();
+        Some(start + before)
     }
 
     /// Whether line `line` (from 1) holds nothing but whitespace; false
@@ -67,6 +82,8 @@ mod tests {
         assert_eq!(lines.line_column(10), (2, 7));
         assert_eq!(lines.line_column(12), (3, 1));
         assert_eq!(lines.line_column(99), (3, 1));
+        assert_eq!(lines.offset(2, 7), Some(10));
+        assert_eq!(lines.offset(4, 1), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use super::scan::{bracket_limit, scan};
 use crate::ast::{Expr, ExprKind, FieldValue, Mapping, MappingSet, RoleTemplate, Script, ValueKind};
 use crate::error::{Error, ErrorKind, Errors, Location};
 use crate::parse::{Parent, read_script, strict_json};
+use crate::pattern::Pattern;
 use crate::template::Format;
 use crate::{Options, Validation};
 use pest::Parser as _;
@@ -43,6 +44,11 @@ pub(crate) struct Layout {
     pub(crate) closers: FxHashMap<Pos, Pos>,
     /// Mappings written without a name.
     pub(crate) anonymous: FxHashSet<Pos>,
+    /// The members of the metadata of each mapping (by the mapping's
+    /// position) with the positions of their keys, and the options of each
+    /// role template (by the template's position) with the positions of
+    /// their values: where [`Layout::locate`] points the errors about them.
+    pub(crate) members: FxHashMap<Pos, Vec<(String, Pos)>>,
     /// The comments, in order.
     pub(crate) comments: Vec<Comment>,
 }
@@ -136,6 +142,64 @@ pub(crate) fn read(text: &str, name: &str, options: &Options) -> Result<Document
     }
 }
 
+impl Layout {
+    /// `error`, found by the checks after reading (which only know where
+    /// the mapping, template or value is), pointed at what it is about: a
+    /// reserved metadata key at the key, an unknown `content_type` at its
+    /// value, a pattern error at the character it names (without the
+    /// character's offset in the string, which the column now gives).
+    pub(crate) fn locate(&self, error: Error, lines: &Lines<'_>) -> Error {
+        let Some(at) = error.location().line_column() else {
+            return error;
+        };
+        let member = |key: &str| self.members.get(&at)?.iter().find(|(k, _)| k == key).map(|&(_, pos)| pos);
+        let (kind, pos) = match error.kind() {
+            ErrorKind::ReservedMetadataKey(key) => match member(key) {
+                Some(pos) => (error.kind().clone(), pos),
+                None => return error,
+            },
+            ErrorKind::Template(message)
+                if message.starts_with("unsupported `content_type` option")
+                    && let Some(pos) = member("content_type") =>
+            {
+                (error.kind().clone(), pos)
+            }
+            ErrorKind::Pattern { pattern, message } => {
+                let Some((message, pos)) = pattern_place(pattern, message, at, lines) else {
+                    return error;
+                };
+                (ErrorKind::Pattern { pattern: pattern.clone(), message }, pos)
+            }
+            _ => return error,
+        };
+        let located = Error::new(kind, Location::position(pos.0, pos.1));
+        match error.mapping() {
+            Some(name) => located.in_mapping(name),
+            None => located,
+        }
+    }
+}
+
+/// Where in the literal at `at` the problem with `pattern` is, and the
+/// message without the offset: `None` when the problem has no offset or
+/// the literal there is not the pattern.
+fn pattern_place(pattern: &str, message: &str, at: Pos, lines: &Lines<'_>) -> Option<(String, Pos)> {
+    // Only for a pattern that fails, so compiled again only then.
+    let offset = Pattern::parse(pattern).err()?.offset()?;
+    let message = message.replacen(&format!(", at position {offset}"), "", 1);
+    let start = lines.offset(at.0, at.1)?;
+    let rest = &lines.text()[start..];
+    let line = rest.split('\n').next().unwrap_or(rest);
+    let quote = *line.as_bytes().first()?;
+    let raw = &line[..super::scan::quoted_len(line.as_bytes(), quote)?];
+    let raw_offset = match quote {
+        b'/' if raw == pattern => offset,
+        b'"' if serde_json::from_str::<String>(raw).is_ok_and(|s| s == pattern) => literal_offset(raw, offset),
+        _ => return None,
+    };
+    Some((message, lines.line_column(start + raw_offset.min(raw.len()))))
+}
+
 struct Reader<'t> {
     lines: &'t Lines<'t>,
     validation: Validation,
@@ -165,6 +229,7 @@ impl<'t> Reader<'t> {
         let mut roles = None;
         let mut templates = None;
         let mut metadata = None;
+        let mut metadata_keys = Vec::new();
         let mut rules = None;
         let mut keys = Vec::new();
         for item in pair.into_inner() {
@@ -218,7 +283,14 @@ impl<'t> Reader<'t> {
                     templates = Some(list);
                 }
                 Key::Metadata => {
-                    if let Some(Value::Object(object)) = inner.next().and_then(|o| self.json(&o)) {
+                    if let Some(pair) = inner.next()
+                        && let Some(Value::Object(object)) = self.json(&pair, "metadata")
+                    {
+                        let start = pair.as_span().start();
+                        metadata_keys = members(pair.as_str())
+                            .into_iter()
+                            .map(|(k, at, _)| (k, self.lines.line_column(start + at)))
+                            .collect();
                         metadata = Some(object);
                     }
                 }
@@ -235,6 +307,9 @@ impl<'t> Reader<'t> {
         }
         if !has(Key::Roles) && !has(Key::RoleTemplates) {
             self.errors.push(Error::new(ErrorKind::NoRoles, location.clone()));
+        }
+        if !metadata_keys.is_empty() {
+            self.layout.members.insert(at, metadata_keys);
         }
         self.layout.keys.insert(at, keys);
         let mapping = rules.map(|rules| Mapping {
@@ -270,6 +345,7 @@ impl<'t> Reader<'t> {
 
     fn template(&mut self, pair: Pair<'_, Rule>) -> Option<RoleTemplate> {
         let location = self.location(&pair);
+        let template_at = self.pos(&pair);
         let mut format = Format::String;
         let mut script = None;
         for part in pair.into_inner() {
@@ -280,13 +356,15 @@ impl<'t> Reader<'t> {
                     script = Some(Script::Stored { id });
                 }
                 Rule::script => {
-                    let value = part.into_inner().nth(1).and_then(|v| self.json(&v))?;
+                    let value = part.into_inner().nth(1).and_then(|v| self.json(&v, "script"))?;
                     script = read_script(&value, &location, self.validation, &mut self.errors);
                 }
                 Rule::inline => {
                     // Read as the JSON object it stands for, so that options
                     // are checked as they are in JSON.
                     let mut object = Map::new();
+                    // Where each option's value is.
+                    let mut options = Vec::new();
                     for piece in part.into_inner() {
                         match piece.as_rule() {
                             Rule::string => {
@@ -294,13 +372,33 @@ impl<'t> Reader<'t> {
                             }
                             Rule::params | Rule::options => {
                                 let key = if piece.as_rule() == Rule::params { "params" } else { "options" };
-                                let value = piece.into_inner().nth(1).and_then(|v| self.json(&v))?;
+                                let json = piece.into_inner().nth(1)?;
+                                let value = self.json(&json, key)?;
+                                if key == "options" {
+                                    let start = json.as_span().start();
+                                    options = members(json.as_str())
+                                        .into_iter()
+                                        .map(|(k, _, at)| (k, self.lines.line_column(start + at)))
+                                        .collect();
+                                }
                                 object.insert(key.into(), value);
                             }
                             _ => {}
                         }
                     }
+                    let first = self.errors.len();
                     script = read_script(&Value::Object(object), &location, self.validation, &mut self.errors);
+                    // An option of the wrong type: at its value.
+                    for error in &mut self.errors[first..] {
+                        if let ErrorKind::WrongType { what, .. } = error.kind()
+                            && let Some(&(_, (line, column))) = options.iter().find(|(k, _)| k == what)
+                        {
+                            *error = Error::new(error.kind().clone(), Location::position(line, column));
+                        }
+                    }
+                    if !options.is_empty() {
+                        self.layout.members.insert(template_at, options);
+                    }
                 }
                 _ => {}
             }
@@ -425,18 +523,126 @@ impl<'t> Reader<'t> {
         }
     }
 
-    /// Embedded JSON, read by the JSON front end's strict reader.
-    fn json(&mut self, pair: &Pair<'_, Rule>) -> Option<Value> {
+    /// Embedded JSON (the value of `what`), read by the JSON front end's
+    /// strict reader.
+    fn json(&mut self, pair: &Pair<'_, Rule>, what: &str) -> Option<Value> {
         match strict_json(pair.as_str()) {
             Ok(value) => Some(value),
             Err(e) => {
                 let (line, column) = e.location().line_column().unwrap_or((1, 1));
-                let offset = self.lines.offset_in(pair.as_span().start(), line, column);
-                self.fatal.push(Error::new(e.kind().clone(), self.lines.location(offset)));
+                let start = pair.as_span().start();
+                let mut offset = self.lines.offset_in(start, line, column);
+                let kind = match e.kind() {
+                    ErrorKind::Json(message) => {
+                        let message = plain_json_message(message);
+                        if message.contains("`true`") {
+                            // At the word that is not one: serde reports
+                            // the character after it, maybe on the next line.
+                            offset = word_start(self.lines.text(), start, offset);
+                        }
+                        ErrorKind::Syntax(format!("invalid JSON in `{what}`: {message}"))
+                    }
+                    other => other.clone(),
+                };
+                self.fatal.push(Error::new(kind, self.lines.location(offset)));
                 None
             }
         }
     }
+}
+
+/// serde_json's message about JSON that does not parse, in plain words.
+fn plain_json_message(message: &str) -> String {
+    match message {
+        "expected ident" => "expected `true`, `false` or `null`".to_owned(),
+        "expected value" => "expected a value".to_owned(),
+        "trailing comma" => "a comma cannot come last".to_owned(),
+        "key must be a string" => "a key must be a string".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// The start of the word that ends at `offset`, or just before the
+/// whitespace before it, not before `start`.
+fn word_start(text: &str, start: usize, offset: usize) -> usize {
+    let before = text[start..offset.min(text.len())].trim_end();
+    let word = before.len() - before.trim_end_matches(|c: char| c.is_ascii_alphanumeric()).len();
+    start + before.len() - word
+}
+
+/// The members of the JSON object `text` (one that parses): each key, with
+/// the byte offsets of the key and of its value.
+pub(crate) fn members(text: &str) -> Vec<(String, usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut members = Vec::new();
+    let mut depth = 0;
+    let mut key: Option<(String, usize)> = None;
+    let mut expect_key = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' | b'[' => {
+                if depth == 1
+                    && let Some((k, at)) = key.take()
+                {
+                    members.push((k, at, i));
+                }
+                depth += 1;
+                expect_key = depth == 1 && bytes[i] == b'{';
+            }
+            b'}' | b']' => depth -= 1,
+            b',' if depth == 1 => expect_key = true,
+            b'"' => {
+                let len = super::scan::quoted_len(&bytes[i..], b'"').unwrap_or(bytes.len() - i);
+                if depth == 1 && expect_key {
+                    let decoded = serde_json::from_str::<String>(&text[i..i + len]).unwrap_or_default();
+                    key = Some((decoded, i));
+                    expect_key = false;
+                } else if depth == 1
+                    && let Some((k, at)) = key.take()
+                {
+                    members.push((k, at, i));
+                }
+                i += len;
+                continue;
+            }
+            b if depth == 1 && !b.is_ascii_whitespace() && b != b':' => {
+                if let Some((k, at)) = key.take() {
+                    members.push((k, at, i));
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    members
+}
+
+/// The byte offset in the JSON string literal `raw` of the character that
+/// is at byte `decoded` of the string it stands for.
+fn literal_offset(raw: &str, decoded: usize) -> usize {
+    let bytes = raw.as_bytes();
+    let mut i = 1;
+    let mut d = 0;
+    while d < decoded && i < bytes.len() {
+        if bytes[i] == b'\\' {
+            let escape = if bytes.get(i + 1) == Some(&b'u') { 6 } else { 2 };
+            let unit = raw.get(i + 2..i + escape).and_then(|hex| u32::from_str_radix(hex, 16).ok());
+            let (len, width) = match unit {
+                // A surrogate pair: two escapes for one character.
+                Some(0xD800..=0xDBFF) => (12, 4),
+                Some(u) => (6, char::from_u32(u).map_or(3, char::len_utf8)),
+                None => (escape, 1),
+            };
+            i += len;
+            d += width;
+        } else {
+            let c = raw[i..].chars().next().unwrap_or(' ');
+            i += c.len_utf8();
+            d += c.len_utf8();
+        }
+    }
+    i.min(raw.len())
 }
 
 /// serde_json's message without its position.
@@ -461,12 +667,29 @@ fn syntax_error(error: &pest::error::Error<Rule>, text: &str, lines: &Lines<'_>,
         ErrorVariant::CustomError { .. } => return Error::new(ErrorKind::NestingTooDeep(limit), location),
     };
     let rest = &text[offset..];
+    if rest.trim().is_empty()
+        && let Some(keyword) = super::scan::unclosed_block(text)
+    {
+        let message = format!("the `{} {{` is never closed", &text[keyword..keyword + 3]);
+        return Error::new(ErrorKind::Syntax(message), lines.location(keyword));
+    }
     let unterminated = |quote: char| {
         rest.starts_with(quote) && {
             let line = rest.split('\n').next().unwrap_or(rest);
             super::scan::quoted_len(line.as_bytes(), quote as u8).is_none()
         }
     };
+    // The end of the file is only expected where a mapping may start; pest
+    // leaves `mapping` out when a word that starts like it (`mappings`) is
+    // read past its first letters.
+    // (pest names the whole `file` when it fails at the start of it.)
+    let mut positives = positives.clone();
+    if let Some(end) = positives.iter_mut().find(|r| matches!(r, Rule::EOI | Rule::file)) {
+        *end = Rule::EOI;
+        if !positives.contains(&Rule::mapping) {
+            positives.push(Rule::mapping);
+        }
+    }
     let json = positives.iter().any(|r| matches!(r, Rule::json_object | Rule::json_value));
     if json && let Some((at, message)) = json_failure(rest) {
         return Error::new(ErrorKind::Syntax(message), lines.location(offset + at));
@@ -476,7 +699,7 @@ fn syntax_error(error: &pest::error::Error<Rule>, text: &str, lines: &Lines<'_>,
     } else if positives.contains(&Rule::regex) && unterminated('/') {
         format!("the regular expression {} is not closed on its line", found(rest))
     } else {
-        format!("expected {}, found {}", expected(positives), found(rest))
+        format!("expected {}, found {}", expected(&positives), found(rest))
     };
     Error::new(ErrorKind::Syntax(message), location)
 }

@@ -88,6 +88,96 @@ pub(crate) fn scan(text: &str, lines: &Lines, limit: usize, max_depth: usize) ->
     Ok(comments)
 }
 
+/// The `all {` or `any {` block that a file ending too early most likely
+/// leaves open: the byte offset of its keyword.
+///
+/// A `}` that starts its line is taken to close the innermost open bracket
+/// whose line is indented as much, as an editor lays the file out, so that
+/// in
+///
+/// ```text
+/// mapping "m" {
+///   rules: all { x == 1
+/// }
+/// ```
+///
+/// the last `}` closes the mapping and the `all {` is the one left open.
+/// Without such a hint, the innermost bracket still open at the end is.
+/// `None` when that bracket is not a block (a mapping's `{`, a `[`).
+pub(crate) fn unclosed_block(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    // Each open bracket: the indentation of its line, and the keyword of
+    // the block it opens, if it opens one.
+    let mut stack: Vec<(usize, Option<usize>)> = Vec::new();
+    let mut skipped: Option<Option<usize>> = None;
+    let mut last_word: Option<std::ops::Range<usize>> = None;
+    let mut line_start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'\n' => {
+                line_start = i + 1;
+                i += 1;
+            }
+            b'#' => i = line_end(bytes, i),
+            b'"' | b'/' => {
+                i = quoted_end(bytes, i, b);
+                last_word = None;
+            }
+            b'{' | b'[' => {
+                let block = last_word
+                    .as_ref()
+                    .filter(|w| b == b'{' && matches!(&text[w.start..w.end], "all" | "any"))
+                    .map(|w| w.start);
+                stack.push((indentation(bytes, line_start), block));
+                last_word = None;
+                i += 1;
+            }
+            b'}' | b']' => {
+                let first_on_line = bytes[line_start..i].iter().all(|b| matches!(b, b' ' | b'\t' | b'\r'));
+                let indent = indentation(bytes, line_start);
+                let matching = if first_on_line { stack.iter().rposition(|&(i, _)| i == indent) } else { None };
+                match matching {
+                    Some(k) if k + 1 < stack.len() => {
+                        // The brackets between the match and the top were left open.
+                        if skipped.is_none() {
+                            skipped = Some(stack[k + 1..].iter().rev().find_map(|&(_, block)| block));
+                        }
+                        stack.truncate(k);
+                    }
+                    _ => {
+                        stack.pop();
+                    }
+                }
+                last_word = None;
+                i += 1;
+            }
+            b if b.is_ascii_alphanumeric() || b == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'-' | b'.')) {
+                    i += 1;
+                }
+                last_word = Some(start..i);
+            }
+            b' ' | b'\t' | b'\r' => i += 1,
+            _ => {
+                last_word = None;
+                i += 1;
+            }
+        }
+    }
+    match skipped {
+        Some(block) => block,
+        None => stack.last().and_then(|&(_, block)| block),
+    }
+}
+
+/// How many spaces and tabs the line starting at `start` begins with.
+fn indentation(bytes: &[u8], start: usize) -> usize {
+    bytes[start..].iter().take_while(|&&b| b == b' ' || b == b'\t').count()
+}
+
 fn line_end(bytes: &[u8], from: usize) -> usize {
     bytes[from..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |n| from + n)
 }
@@ -143,6 +233,21 @@ mod tests {
     fn an_unterminated_string_ends_at_the_line() {
         assert!(run("\"abc\n{{{", 2, 2).is_err());
         assert!(run("\"abc\\\n{{", 2, 2).is_ok());
+    }
+
+    #[test]
+    fn the_unclosed_block_is_found_by_indentation() {
+        fn at(text: &str) -> Option<&str> {
+            unclosed_block(text).map(|i| &text[i..i + 3])
+        }
+        // The last `}` is indented as the mapping is: it closes the mapping.
+        assert_eq!(at("mapping {\n  rules: all { x == 1\n}\n"), Some("all"));
+        assert_eq!(at("mapping {\n  rules: all {\n    any { x == 1\n  }\n}\n"), Some("any"));
+        // Still open at the end.
+        assert_eq!(at("mapping {\n  rules: all {\n    x == 1\n"), Some("all"));
+        // The mapping's own brace is not a block.
+        assert_eq!(at("mapping {\n  rules: all {}\n"), None);
+        assert_eq!(at("mapping {\n  rules: all { \"{\" # {\n  }\n"), None);
     }
 
     #[test]
