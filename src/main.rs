@@ -40,7 +40,7 @@ enum Command {
     /// (JSON) or lines and columns (`.rolemap` text files).
     /// Exits 0 when every file is valid, 2 otherwise.
     Check {
-        /// Mapping files, JSON or `.rolemap` text (`-` for JSON on standard input).
+        /// Mapping files, JSON or `.rolemap` text (`-` for standard input, JSON unless `--syntax text`).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         #[command(flatten)]
@@ -123,10 +123,12 @@ enum Command {
         /// The form to print.
         #[arg(long, value_enum)]
         to: Target,
-        /// The mapping file, JSON or `.rolemap` text (`-` for JSON on standard input).
+        /// The mapping file, JSON or `.rolemap` text (`-` for standard input, JSON unless `--syntax text`).
         file: PathBuf,
         #[command(flatten)]
         read: ReadArgs,
+        #[command(flatten)]
+        syntax: SyntaxArg,
     },
     /// Print the compiled program: fields, predicates, indexes, anchors and bytecode per mapping.
     Disasm {
@@ -153,6 +155,36 @@ struct LoadArgs {
     /// instead of rejecting the file.
     #[arg(long)]
     stored: bool,
+    #[command(flatten)]
+    syntax: SyntaxArg,
+}
+
+#[derive(Debug, clap::Args)]
+struct SyntaxArg {
+    /// How mapping files are written: `text` for the `.rolemap` form, `json` otherwise
+    /// (default: `text` for a `.rolemap` file, else `json`, as for `-`).
+    #[arg(long, value_enum)]
+    syntax: Option<SyntaxName>,
+}
+
+/// The forms mapping files are read in.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SyntaxName {
+    /// A JSON document.
+    Json,
+    /// The `.rolemap` text form.
+    Text,
+}
+
+impl SyntaxArg {
+    /// The syntax of `path`: the one asked for, else by its extension.
+    fn of(&self, path: &Path) -> Syntax {
+        match self.syntax {
+            Some(SyntaxName::Json) => Syntax::Json,
+            Some(SyntaxName::Text) => Syntax::Text,
+            None => Syntax::of_path(path),
+        }
+    }
 }
 
 /// How `fmt` and `convert` read: they only parse, and never leave a mapping out.
@@ -166,7 +198,7 @@ struct ReadArgs {
 
 impl ReadArgs {
     fn options(&self) -> Options {
-        LoadArgs { stored: self.stored }.options()
+        LoadArgs { stored: self.stored, syntax: SyntaxArg { syntax: None } }.options()
     }
 }
 
@@ -186,15 +218,15 @@ const INVALID: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { files, load } => check(&files, &load.options()),
-        Command::Eval { mappings, user, load } => eval(&mappings, &user, &load.options()),
-        Command::Disasm { mappings, load } => disasm(&mappings, &load.options()),
+        Command::Check { files, load } => check(&files, &load),
+        Command::Eval { mappings, user, load } => eval(&mappings, &user, &load),
+        Command::Disasm { mappings, load } => disasm(&mappings, &load),
         Command::Fmt { files, check, read } => fmt(&files, check, &read.options()),
-        Command::Convert { to, file, read } => convert(&file, to, &read.options()),
+        Command::Convert { to, file, read, syntax } => convert(&file, to, syntax.of(&file), &read.options()),
         Command::Bench { mappings, json, scaling } => bench(&mappings, json, scaling),
         Command::Auth { realms, secrets, mappings, token, token_file, header, client_secret, now, load } => {
             let request = AuthRequest { token, token_file, header, client_secret, now };
-            auth(&realms, secrets.as_deref(), &mappings, &request, &load.options())
+            auth(&realms, secrets.as_deref(), &mappings, &request, &load)
         }
     }
 }
@@ -214,11 +246,12 @@ fn stem(path: &Path) -> String {
     path.file_stem().map_or_else(|| "mapping".to_owned(), |s| s.to_string_lossy().into_owned())
 }
 
-/// Loads a mapping file, JSON or text by its name (see `Syntax::of_path`).
-fn load(path: &Path, options: &Options) -> Result<RuleSet, String> {
+/// Loads a mapping file, JSON or text as `--syntax` says, else by its name
+/// (see `Syntax::of_path`).
+fn load(path: &Path, load: &LoadArgs) -> Result<RuleSet, String> {
     let text = read(path)?;
-    let syntax = Syntax::of_path(path);
-    match RuleSet::from_source(&text, &stem(path), syntax, options) {
+    let syntax = load.syntax.of(path);
+    match RuleSet::from_source(&text, &stem(path), syntax, &load.options()) {
         Ok(rules) => {
             for skipped in rules.skipped() {
                 let skipped = if syntax == Syntax::Text { skipped.render(&text) } else { skipped.to_string() };
@@ -293,12 +326,11 @@ fn fmt(files: &[PathBuf], check: bool, options: &Options) -> ExitCode {
 
 /// Parses a file (only parses: the checks of `check` are not made, so a file
 /// with, say, a bad pattern still converts) and prints it in the other form.
-fn convert(path: &Path, to: Target, options: &Options) -> ExitCode {
+fn convert(path: &Path, to: Target, syntax: Syntax, options: &Options) -> ExitCode {
     let source = match read(path) {
         Ok(source) => source,
         Err(message) => return fail(&message, INVALID),
     };
-    let syntax = Syntax::of_path(path);
     let name = stem(path);
     let parsed = match (syntax, to) {
         // Text to text is `fmt` to standard output: the comments stay.
@@ -327,10 +359,10 @@ fn convert(path: &Path, to: Target, options: &Options) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn check(files: &[PathBuf], options: &Options) -> ExitCode {
+fn check(files: &[PathBuf], load_args: &LoadArgs) -> ExitCode {
     let mut ok = true;
     for path in files {
-        match load(path, options).and_then(|rules| compile(&rules).map(|p| (rules, p))) {
+        match load(path, load_args).and_then(|rules| compile(&rules).map(|p| (rules, p))) {
             Ok((rules, program)) => {
                 let skipped = rules.skipped().len();
                 let skipped = if skipped > 0 { format!(", {skipped} skipped") } else { String::new() };
@@ -349,8 +381,8 @@ fn compile(rules: &RuleSet) -> Result<Program, String> {
     Program::compile(rules).map_err(|e| format!("error: {e}"))
 }
 
-fn eval(mappings: &Path, user: &Path, options: &Options) -> ExitCode {
-    let program = match load(mappings, options).and_then(|rules| compile(&rules)) {
+fn eval(mappings: &Path, user: &Path, load_args: &LoadArgs) -> ExitCode {
+    let program = match load(mappings, load_args).and_then(|rules| compile(&rules)) {
         Ok(program) => program,
         Err(message) => return fail(&message, INVALID),
     };
@@ -373,8 +405,8 @@ fn eval(mappings: &Path, user: &Path, options: &Options) -> ExitCode {
     }
 }
 
-fn disasm(mappings: &Path, options: &Options) -> ExitCode {
-    match load(mappings, options).and_then(|rules| compile(&rules)) {
+fn disasm(mappings: &Path, load_args: &LoadArgs) -> ExitCode {
+    match load(mappings, load_args).and_then(|rules| compile(&rules)) {
         Ok(program) => {
             out!("{program}");
             ExitCode::SUCCESS
@@ -396,8 +428,14 @@ struct AuthRequest {
     now: Option<i64>,
 }
 
-fn auth(realms: &Path, secrets: Option<&Path>, mappings: &Path, request: &AuthRequest, options: &Options) -> ExitCode {
-    let program = match load(mappings, options).and_then(|rules| compile(&rules)) {
+fn auth(
+    realms: &Path,
+    secrets: Option<&Path>,
+    mappings: &Path,
+    request: &AuthRequest,
+    load_args: &LoadArgs,
+) -> ExitCode {
+    let program = match load(mappings, load_args).and_then(|rules| compile(&rules)) {
         Ok(program) => std::sync::Arc::new(program),
         Err(message) => return fail(&message, INVALID),
     };

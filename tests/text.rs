@@ -836,6 +836,41 @@ fn convert_goes_both_ways() {
 }
 
 #[test]
+fn the_text_form_is_read_from_standard_input_with_syntax_text() {
+    let source = "mapping \"admins\" {\n  roles: \"superuser\"\n  rules: groups == \"elasticadmins\"\n}\n";
+    let out = rolemap(&["check", "--syntax", "text", "-"], Some(source));
+    assert_eq!((out.status.code(), stdout(&out)), (Some(0), "-: ok, 1 mappings (1 active)\n".to_owned()));
+    // Without it, standard input is JSON, as before.
+    let out = rolemap(&["check", "-"], Some(source));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).starts_with("-: error: invalid JSON"), "{}", stdout(&out));
+    // Errors are rendered with their line.
+    let out = rolemap(&["check", "--syntax", "text", "-"], Some("mapping \"m\" {\n  roles = \"r\"\n}\n"));
+    assert_eq!(
+        (out.status.code(), stdout(&out)),
+        (
+            Some(2),
+            "-: error: expected `:`, found `=` at line 2, column 9\n  2 |   roles = \"r\"\n    |         ^\n"
+                .to_owned()
+        )
+    );
+    // `--syntax` also overrides the extension.
+    let json = temp_file("json-syntax.rolemap", r#"{"m": {"enabled": true, "roles": ["r"], "rules": {"all": []}}}"#);
+    let out = rolemap(&["check", "--syntax", "json", json.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    let out = rolemap(&["convert", "--syntax", "text", "--to", "json", "-"], Some(source));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(from_json(&stdout(&out)), from_text(source));
+    let out = rolemap(&["eval", "--syntax", "text", "--mappings", "-", "--user", "examples/user.json"], Some(source));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = rolemap(&["disasm", "--syntax", "text", "--mappings", "-"], Some(source));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = rolemap(&["check", "--syntax", "yaml", "-"], Some(source));
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
 fn every_command_reads_text_files() {
     let json = rolemap(&["eval", "--mappings", "examples/mappings.json", "--user", "examples/user.json"], None);
     let text = rolemap(&["eval", "--mappings", "examples/mappings.rolemap", "--user", "examples/user.json"], None);
