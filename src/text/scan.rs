@@ -73,9 +73,7 @@ pub(crate) fn scan(text: &str, lines: &Lines, limit: usize, max_depth: usize) ->
             }
             b if b.is_ascii_alphanumeric() || b == b'_' => {
                 let start = i;
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'-' | b'.')) {
-                    i += 1;
-                }
+                i = word_end(bytes, i);
                 last_word = Some(start..i);
             }
             b' ' | b'\t' | b'\r' | b'\n' => i += 1,
@@ -155,9 +153,7 @@ pub(crate) fn unclosed_block(text: &str) -> Option<usize> {
             }
             b if b.is_ascii_alphanumeric() || b == b'_' => {
                 let start = i;
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'-' | b'.')) {
-                    i += 1;
-                }
+                i = word_end(bytes, i);
                 last_word = Some(start..i);
             }
             b' ' | b'\t' | b'\r' => i += 1,
@@ -203,6 +199,14 @@ pub(crate) fn quoted_len(line: &[u8], quote: u8) -> Option<usize> {
         }
     }
     None
+}
+
+/// The end of the word (a keyword or a dotted field name) that starts at `i`.
+fn word_end(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'-' | b'.')) {
+        i += 1;
+    }
+    i
 }
 
 #[cfg(test)]
