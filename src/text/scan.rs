@@ -50,10 +50,7 @@ pub(crate) fn scan(text: &str, lines: &Lines, limit: usize, max_depth: usize) ->
                 last_word = None;
             }
             b'{' | b'[' => {
-                let block = last_word
-                    .as_ref()
-                    .filter(|w| b == b'{' && matches!(&text[w.start..w.end], "all" | "any"))
-                    .map(|w| w.start);
+                let block = block_keyword(text, last_word.as_ref(), b);
                 stack.push(block);
                 if stack.len() > limit {
                     let blocks: Vec<usize> = stack.iter().flatten().copied().collect();
@@ -108,7 +105,7 @@ pub(crate) fn unclosed_block(text: &str) -> Option<usize> {
     // the block it opens, if it opens one.
     let mut stack: Vec<(usize, Option<usize>)> = Vec::new();
     let mut skipped: Option<Option<usize>> = None;
-    let mut last_word: Option<std::ops::Range<usize>> = None;
+    let mut last_word: Option<Range<usize>> = None;
     let mut line_start = 0;
     let mut i = 0;
     while i < bytes.len() {
@@ -124,10 +121,7 @@ pub(crate) fn unclosed_block(text: &str) -> Option<usize> {
                 last_word = None;
             }
             b'{' | b'[' => {
-                let block = last_word
-                    .as_ref()
-                    .filter(|w| b == b'{' && matches!(&text[w.start..w.end], "all" | "any"))
-                    .map(|w| w.start);
+                let block = block_keyword(text, last_word.as_ref(), b);
                 stack.push((indentation(bytes, line_start), block));
                 last_word = None;
                 i += 1;
@@ -199,6 +193,12 @@ pub(crate) fn quoted_len(line: &[u8], quote: u8) -> Option<usize> {
         }
     }
     None
+}
+
+/// Where the `all` or `any` keyword that the bracket `b` opens a block of
+/// starts, when `last_word` is one and `b` is `{`.
+fn block_keyword(text: &str, last_word: Option<&Range<usize>>, b: u8) -> Option<usize> {
+    last_word.filter(|w| b == b'{' && matches!(text.get(w.start..w.end), Some("all" | "any"))).map(|w| w.start)
 }
 
 /// The end of the word (a keyword or a dotted field name) that starts at `i`.
