@@ -638,7 +638,7 @@ impl Realm {
     /// that is a string, number, boolean or a flat array of them, as
     /// `jwt_claim_<name>` (dates `exp`, `nbf`, `iat` are not).
     fn metadata(&self, claims: &Claims) -> Map<String, Value> {
-        let mut metadata = Map::new();
+        let mut metadata = Map::with_capacity(if self.populate_metadata { claims.len() + 1 } else { 1 });
         let token_type = match self.token_type {
             TokenType::IdToken => "id_token",
             TokenType::AccessToken => "access_token",
@@ -655,7 +655,10 @@ impl Realm {
                     other => scalar(other),
                 };
                 if keep {
-                    metadata.insert(format!("jwt_claim_{name}"), value.clone());
+                    let mut key = String::with_capacity("jwt_claim_".len() + name.len());
+                    key.push_str("jwt_claim_");
+                    key.push_str(name);
+                    metadata.insert(key, value.clone());
                 }
             }
         }
