@@ -30,54 +30,28 @@ pub(crate) fn bracket_limit(max_depth: usize) -> usize {
 /// as rules nested too deeply, at the first block past the limit; any other
 /// nesting as brackets nested too deeply.
 pub(crate) fn scan(text: &str, lines: &Lines, limit: usize, max_depth: usize) -> Result<Vec<Range<usize>>, Error> {
-    let bytes = text.as_bytes();
     let mut comments = Vec::new();
     // Each open bracket: whether it opens an `all`/`any` block, and where
     // that block's keyword starts.
     let mut stack: Vec<Option<usize>> = Vec::new();
-    let mut last_word: Option<Range<usize>> = None;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        match b {
-            b'#' => {
-                let end = line_end(bytes, i);
-                comments.push(i..end);
-                i = end;
-            }
-            b'"' | b'/' => {
-                i = quoted_end(bytes, i, b);
-                last_word = None;
-            }
-            b'{' | b'[' => {
-                let block = block_keyword(text, last_word.as_ref(), b);
+    for token in Tokens::new(text) {
+        match token {
+            Token::Comment(range) => comments.push(range),
+            Token::Open { at, block } => {
                 stack.push(block);
                 if stack.len() > limit {
                     let blocks: Vec<usize> = stack.iter().flatten().copied().collect();
                     let error = match blocks.get(max_depth) {
                         Some(&keyword) => Error::new(ErrorKind::TooDeep(max_depth), lines.location(keyword)),
-                        None => Error::new(ErrorKind::NestingTooDeep(limit), lines.location(i)),
+                        None => Error::new(ErrorKind::NestingTooDeep(limit), lines.location(at)),
                     };
                     return Err(error);
                 }
-                last_word = None;
-                i += 1;
             }
-            b'}' | b']' => {
+            Token::Close { .. } => {
                 stack.pop();
-                last_word = None;
-                i += 1;
             }
-            b if b.is_ascii_alphanumeric() || b == b'_' => {
-                let start = i;
-                i = word_end(bytes, i);
-                last_word = Some(start..i);
-            }
-            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
-            _ => {
-                last_word = None;
-                i += 1;
-            }
+            Token::Newline(_) => {}
         }
     }
     Ok(comments)
@@ -105,29 +79,14 @@ pub(crate) fn unclosed_block(text: &str) -> Option<usize> {
     // the block it opens, if it opens one.
     let mut stack: Vec<(usize, Option<usize>)> = Vec::new();
     let mut skipped: Option<Option<usize>> = None;
-    let mut last_word: Option<Range<usize>> = None;
     let mut line_start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        match b {
-            b'\n' => {
-                line_start = i + 1;
-                i += 1;
-            }
-            b'#' => i = line_end(bytes, i),
-            b'"' | b'/' => {
-                i = quoted_end(bytes, i, b);
-                last_word = None;
-            }
-            b'{' | b'[' => {
-                let block = block_keyword(text, last_word.as_ref(), b);
-                stack.push((indentation(bytes, line_start), block));
-                last_word = None;
-                i += 1;
-            }
-            b'}' | b']' => {
-                let first_on_line = bytes[line_start..i].iter().all(|b| matches!(b, b' ' | b'\t' | b'\r'));
+    for token in Tokens::new(text) {
+        match token {
+            Token::Newline(at) => line_start = at + 1,
+            Token::Comment(_) => {}
+            Token::Open { block, .. } => stack.push((indentation(bytes, line_start), block)),
+            Token::Close { at } => {
+                let first_on_line = bytes[line_start..at].iter().all(|b| matches!(b, b' ' | b'\t' | b'\r'));
                 let indent = indentation(bytes, line_start);
                 let matching = if first_on_line { stack.iter().rposition(|&(i, _)| i == indent) } else { None };
                 match matching {
@@ -142,24 +101,82 @@ pub(crate) fn unclosed_block(text: &str) -> Option<usize> {
                         stack.pop();
                     }
                 }
-                last_word = None;
-                i += 1;
-            }
-            b if b.is_ascii_alphanumeric() || b == b'_' => {
-                let start = i;
-                i = word_end(bytes, i);
-                last_word = Some(start..i);
-            }
-            b' ' | b'\t' | b'\r' => i += 1,
-            _ => {
-                last_word = None;
-                i += 1;
             }
         }
     }
     match skipped {
         Some(block) => block,
         None => stack.last().and_then(|&(_, block)| block),
+    }
+}
+
+/// What both passes look at: comments, brackets (with the `all`/`any`
+/// keyword a `{` opens a block of) and line ends; strings, regular
+/// expressions and words are stepped over.
+#[derive(Debug, PartialEq)]
+enum Token {
+    Comment(Range<usize>),
+    Open { at: usize, block: Option<usize> },
+    Close { at: usize },
+    Newline(usize),
+}
+
+/// The tokens of a text, read as the grammar reads it.
+struct Tokens<'a> {
+    text: &'a str,
+    i: usize,
+    /// The word just read, if nothing but spaces followed it.
+    last_word: Option<Range<usize>>,
+}
+
+impl<'a> Tokens<'a> {
+    fn new(text: &'a str) -> Self {
+        Self { text, i: 0, last_word: None }
+    }
+}
+
+impl Iterator for Tokens<'_> {
+    type Item = Token;
+
+    fn next(&mut self) -> Option<Token> {
+        let bytes = self.text.as_bytes();
+        while let Some(&b) = bytes.get(self.i) {
+            let at = self.i;
+            match b {
+                b'#' => {
+                    self.i = line_end(bytes, at);
+                    return Some(Token::Comment(at..self.i));
+                }
+                b'\n' => {
+                    self.i += 1;
+                    return Some(Token::Newline(at));
+                }
+                b'"' | b'/' => {
+                    self.i = quoted_end(bytes, at, b);
+                    self.last_word = None;
+                }
+                b'{' | b'[' => {
+                    let block = block_keyword(self.text, self.last_word.take().as_ref(), b);
+                    self.i += 1;
+                    return Some(Token::Open { at, block });
+                }
+                b'}' | b']' => {
+                    self.last_word = None;
+                    self.i += 1;
+                    return Some(Token::Close { at });
+                }
+                b if b.is_ascii_alphanumeric() || b == b'_' => {
+                    self.i = word_end(bytes, at);
+                    self.last_word = Some(at..self.i);
+                }
+                b' ' | b'\t' | b'\r' => self.i += 1,
+                _ => {
+                    self.last_word = None;
+                    self.i += 1;
+                }
+            }
+        }
+        None
     }
 }
 
