@@ -12,18 +12,21 @@
 
 mod cache;
 mod java_regex;
+mod jwks;
 pub mod keys;
 mod realm;
 pub mod settings;
 mod token;
 
 pub use cache::CacheStats;
+pub use jwks::JwkSetStatus;
 pub use realm::{AuthenticatedUser, Realm, Realms, Rejection, Stage};
 pub use token::{MAX_TOKEN_LEN, NotAToken, Token};
 
 use crate::Program;
+use jwks::PkcKeys;
 use keys::{Algorithm, JwkSet};
-use settings::{JwkSetLocation, RealmSettings};
+use settings::RealmSettings;
 use std::fmt;
 use std::sync::Arc;
 
@@ -54,6 +57,16 @@ impl Realms {
     /// Builds the enabled realms of `settings` (reading their key files) and
     /// chains them in `order` with the role mappings of `program`.
     pub fn new(settings: &[RealmSettings], program: Arc<Program>) -> Result<Realms, ConfigError> {
+        Realms::new_at(settings, program, std::time::SystemTime::now())
+    }
+
+    /// [`Realms::new`] at the time `now` (which only matters to the expiry
+    /// of a fetched JWK set).
+    pub fn new_at(
+        settings: &[RealmSettings],
+        program: Arc<Program>,
+        now: std::time::SystemTime,
+    ) -> Result<Realms, ConfigError> {
         let mut realms = Vec::new();
         let mut warnings = Vec::new();
         for s in settings.iter().filter(|s| s.enabled) {
@@ -70,30 +83,24 @@ impl Realms {
                 ),
                 (None, None) => None,
             };
+            let hmac_keys = hmac_keys.map(|set| set.filter(&hmac_algs).into_keys());
             let pkc_keys = match &s.pkc_jwkset_path {
                 None => None,
-                Some(JwkSetLocation::File(path)) => {
-                    let shown = path.display();
-                    let text = std::fs::read_to_string(path).map_err(|e| {
-                        error(format!(
-                            "failed to read contents for setting `{prefix}.pkc_jwkset_path` value `{shown}`: {e}"
-                        ))
-                    })?;
-                    Some(keys::parse_jwk_set(&text).map_err(|e| {
-                        error(format!(
-                            "JWKSet parse failed for setting `{prefix}.pkc_jwkset_path` value `{shown}`: {e}"
-                        ))
-                    })?)
-                }
-                Some(JwkSetLocation::Url(url)) => {
-                    return Err(error(format!(
-                        "`{prefix}.pkc_jwkset_path` is the URL `{url}`: fetching JWK sets over HTTPS is not available yet; use a file"
-                    )));
-                }
+                Some(location) => Some(Arc::new(
+                    PkcKeys::load(
+                        format!("{prefix}.pkc_jwkset_path"),
+                        location,
+                        pkc_algs,
+                        s.pkc_jwkset_reload.clone(),
+                        s,
+                        now,
+                    )
+                    .map_err(error)?,
+                )),
             };
-            let hmac_keys = hmac_keys.map(|set| set.filter(&hmac_algs).into_keys());
-            let pkc_keys = pkc_keys.map(|set| set.filter(&pkc_algs).into_keys());
-            if hmac_keys.as_ref().is_none_or(Vec::is_empty) && pkc_keys.as_ref().is_none_or(Vec::is_empty) {
+            if hmac_keys.as_ref().is_none_or(Vec::is_empty)
+                && pkc_keys.as_ref().is_none_or(|k| k.snapshot().keys.is_empty())
+            {
                 // Current Elasticsearch only warns; every token then fails at the signature.
                 warnings.push(format!(
                     "realm `{}`: no available JWK and algorithm for HMAC or PKC; authentication is expected to fail until this is fixed",
@@ -102,6 +109,6 @@ impl Realms {
             }
             realms.push(Realm::new(s, hmac_keys, pkc_keys).map_err(error)?);
         }
-        Ok(Realms::from_parts(realms, program, warnings))
+        Realms::from_parts(realms, program, warnings).map_err(|message| ConfigError { realm: String::new(), message })
     }
 }

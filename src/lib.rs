@@ -2,6 +2,7 @@
 
 pub mod ast;
 pub mod dn;
+mod engine;
 mod error;
 mod ir;
 pub mod jwt;
@@ -16,6 +17,7 @@ pub mod text;
 mod user;
 pub mod workload;
 
+pub use engine::Engine;
 pub use error::{Error, ErrorKind, Errors, Location};
 pub use program::{ClaimSet, Program, Roles, Scratch};
 pub use reference::{Reference, Resolution};

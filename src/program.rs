@@ -140,6 +140,11 @@ impl Program {
         Program::compile(&rules)
     }
 
+    /// Tells this program from every other one built in the process.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
     /// Compiles checked mappings. Disabled mappings are left out.
     pub fn compile(rules: &RuleSet) -> Result<Program, Errors> {
         let mut c = Compiler::default();

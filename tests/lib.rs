@@ -10,5 +10,6 @@ mod errors;
 mod jwt;
 mod library;
 mod lucene;
+mod reload;
 mod robustness;
 mod text;

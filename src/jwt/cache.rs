@@ -37,8 +37,19 @@ pub struct CacheStats {
     pub misses: u64,
 }
 
+/// What an entry was made with: the role-mapping program and the
+/// generation of the realm's public keys. An entry made with anything else
+/// is a miss, so that a request that started before mappings or keys
+/// changed cannot put a stale user back after the cache was cleared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tag {
+    pub(crate) program: u64,
+    pub(crate) keys: u64,
+}
+
 struct Entry {
     user: Arc<AuthenticatedUser>,
+    tag: Tag,
     /// `exp + allowed_clock_skew`, in milliseconds: a hit needs `now` before it.
     valid_until_ms: i64,
     /// Write time plus the ttl.
@@ -93,11 +104,12 @@ impl TokenCache {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The cached user of `key`, if its entry is still good at `now_ms`.
-    pub(crate) fn get(&self, key: &Key, now_ms: i64) -> Option<Arc<AuthenticatedUser>> {
+    /// The cached user of `key`, if its entry is still good at `now_ms` and
+    /// was made under `tag`.
+    pub(crate) fn get(&self, key: &Key, now_ms: i64, tag: Tag) -> Option<Arc<AuthenticatedUser>> {
         let mut inner = self.lock();
         let found = match inner.map.get(key) {
-            Some(e) if now_ms < e.valid_until_ms && now_ms < e.expires_ms => Some(Arc::clone(&e.user)),
+            Some(e) if now_ms < e.valid_until_ms && now_ms < e.expires_ms && e.tag == tag => Some(Arc::clone(&e.user)),
             Some(_) => {
                 inner.map.remove(key);
                 None
@@ -111,12 +123,12 @@ impl TokenCache {
     }
 
     /// Keeps `user`, valid until `valid_until_ms` (`exp + skew`).
-    pub(crate) fn insert(&self, key: Key, user: Arc<AuthenticatedUser>, valid_until_ms: i64, now_ms: i64) {
+    pub(crate) fn insert(&self, key: Key, user: Arc<AuthenticatedUser>, tag: Tag, valid_until_ms: i64, now_ms: i64) {
         let mut inner = self.lock();
         let seq = inner.next_seq;
         inner.next_seq += 1;
         let expires_ms = now_ms.saturating_add(self.ttl_ms);
-        inner.map.insert(key, Entry { user, valid_until_ms, expires_ms, seq });
+        inner.map.insert(key, Entry { user, tag, valid_until_ms, expires_ms, seq });
         inner.order.push_back((key, seq));
         // Drop what expired, then the oldest while over the size.
         while let Some(&(front, front_seq)) = inner.order.front() {
@@ -170,6 +182,8 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    const T: Tag = Tag { program: 1, keys: 0 };
+
     fn user(name: &str) -> Arc<AuthenticatedUser> {
         Arc::new(AuthenticatedUser {
             realm: "r".into(),
@@ -194,12 +208,12 @@ mod tests {
     fn entries_end_at_exp_plus_skew_and_at_the_ttl() {
         let cache = TokenCache::new(Duration::from_secs(10), 100).unwrap();
         let (a, b) = (key("a"), key("b"));
-        cache.insert(a, user("a"), 5_000, 0); // exp + skew at 5 s, ttl to 10 s
-        cache.insert(b, user("b"), 50_000, 0); // ttl first
-        assert!(cache.get(&a, 4_999).is_some());
-        assert!(cache.get(&a, 5_000).is_none(), "strictly before exp + skew");
-        assert!(cache.get(&b, 9_999).is_some());
-        assert!(cache.get(&b, 10_000).is_none(), "expire after write");
+        cache.insert(a, user("a"), T, 5_000, 0); // exp + skew at 5 s, ttl to 10 s
+        cache.insert(b, user("b"), T, 50_000, 0); // ttl first
+        assert!(cache.get(&a, 4_999, T).is_some());
+        assert!(cache.get(&a, 5_000, T).is_none(), "strictly before exp + skew");
+        assert!(cache.get(&b, 9_999, T).is_some());
+        assert!(cache.get(&b, 10_000, T).is_none(), "expire after write");
         let stats = cache.stats();
         assert_eq!((stats.hits, stats.misses, stats.entries), (2, 2, 0));
     }
@@ -208,17 +222,17 @@ mod tests {
     fn the_oldest_goes_past_the_size() {
         let cache = TokenCache::new(Duration::from_secs(60), 3).unwrap();
         for (i, name) in ["a", "b", "c", "d"].iter().enumerate() {
-            cache.insert(key(name), user(name), i64::MAX, i as i64);
+            cache.insert(key(name), user(name), T, i64::MAX, i as i64);
         }
-        assert!(cache.get(&key("a"), 10).is_none());
+        assert!(cache.get(&key("a"), 10, T).is_none());
         for name in ["b", "c", "d"] {
-            assert!(cache.get(&key(name), 10).is_some(), "{name}");
+            assert!(cache.get(&key(name), 10, T).is_some(), "{name}");
         }
         // Writing a key again makes it the newest.
-        cache.insert(key("b"), user("b"), i64::MAX, 11);
-        cache.insert(key("e"), user("e"), i64::MAX, 12);
-        assert!(cache.get(&key("c"), 13).is_none());
-        assert!(cache.get(&key("b"), 13).is_some());
+        cache.insert(key("b"), user("b"), T, i64::MAX, 11);
+        cache.insert(key("e"), user("e"), T, i64::MAX, 12);
+        assert!(cache.get(&key("c"), 13, T).is_none());
+        assert!(cache.get(&key("b"), 13, T).is_some());
         assert_eq!(cache.stats().entries, 3);
         let inner = cache.lock();
         assert!(inner.order.len() <= 4, "stale pairs are dropped as they reach the front");
@@ -227,14 +241,24 @@ mod tests {
     #[test]
     fn expire_and_clear() {
         let cache = TokenCache::new(Duration::from_secs(60), 10).unwrap();
-        cache.insert(key("t1"), user("alice"), i64::MAX, 0);
-        cache.insert(key("t2"), user("alice"), i64::MAX, 0);
-        cache.insert(key("t3"), user("bob"), i64::MAX, 0);
+        cache.insert(key("t1"), user("alice"), T, i64::MAX, 0);
+        cache.insert(key("t2"), user("alice"), T, i64::MAX, 0);
+        cache.insert(key("t3"), user("bob"), T, i64::MAX, 0);
         cache.expire("alice");
         assert_eq!(cache.stats().entries, 1);
-        assert!(cache.get(&key("t3"), 1).is_some());
+        assert!(cache.get(&key("t3"), 1, T).is_some());
         cache.clear();
         assert_eq!(cache.stats().entries, 0);
         assert!(format!("{cache:?}").starts_with("TokenCache"));
+    }
+
+    #[test]
+    fn an_entry_of_another_program_or_key_set_is_a_miss() {
+        let cache = TokenCache::new(Duration::from_secs(60), 10).unwrap();
+        cache.insert(key("t"), user("alice"), T, i64::MAX, 0);
+        assert!(cache.get(&key("t"), 1, Tag { program: 2, keys: 0 }).is_none());
+        cache.insert(key("t"), user("alice"), T, i64::MAX, 0);
+        assert!(cache.get(&key("t"), 1, Tag { program: 1, keys: 1 }).is_none());
+        assert_eq!(cache.stats().entries, 0, "the stale entry is dropped");
     }
 }

@@ -2,12 +2,14 @@
 //! Elasticsearch's `JwtRealm` and `JwtAuthenticator`, in its order (spec §2),
 //! then claims to user (§3) and role mapping.
 
-use super::cache::{self, CacheStats, TokenCache};
+use super::cache::{self, CacheStats, Tag, TokenCache};
+use super::jwks::{JwkSetStatus, PkcKeys, Reloaded, Reloader};
 use super::keys::{Algorithm, Jwk, SignatureFailure, verify_signature};
-use super::settings::{ClientAuthType, RealmSettings, TokenType};
+use super::settings::{ClientAuthType, RealmSettings, Secret, TokenType};
 use super::token::{Claims, Token, millis};
 use crate::pattern::Pattern;
 use crate::{Model, Program, Scratch, User};
+use arc_swap::ArcSwap;
 use regex::Regex;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -189,13 +191,58 @@ enum Subjects {
     },
 }
 
-/// The shared secret, kept only as its SHA-256 so that comparing is constant
-/// time whatever the lengths.
-struct SharedSecret([u8; 32]);
+/// The shared secrets in force (spec §4), each kept only as its SHA-256 so
+/// that comparing is constant time whatever the lengths.
+struct Secrets {
+    current: [u8; 32],
+    /// The secret before the last rotation and the time (ms since the epoch)
+    /// until which it is still accepted (`rotation_grace_period`).
+    prior: Option<([u8; 32], i64)>,
+}
+
+/// The rotatable client secret of a `shared_secret` realm
+/// (`RotatableSecret`): readers take the state in force without a lock.
+struct SharedSecret {
+    state: ArcSwap<Secrets>,
+    grace_ms: i64,
+}
 
 impl fmt::Debug for SharedSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SharedSecret(***)")
+    }
+}
+
+impl SharedSecret {
+    fn new(secret: &Secret, grace: std::time::Duration) -> Self {
+        let state = Secrets { current: Sha256::digest(secret.expose().as_bytes()).into(), prior: None };
+        let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
+        SharedSecret { state: ArcSwap::from_pointee(state), grace_ms }
+    }
+
+    /// Whether `presented` is the current secret, or the prior one within
+    /// its grace period. Both comparisons always run.
+    fn matches(&self, presented: &str, now_ms: i64) -> bool {
+        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        let state = self.state.load();
+        let current = digest.ct_eq(&state.current);
+        let prior = match state.prior {
+            Some((prior, until_ms)) => digest.ct_eq(&prior) & subtle::Choice::from(u8::from(now_ms < until_ms)),
+            None => subtle::Choice::from(0),
+        };
+        bool::from(current | prior)
+    }
+
+    /// Makes `secret` current; the current one stays valid for the grace
+    /// period from `now_ms`. The same secret again changes nothing.
+    fn rotate(&self, secret: &Secret, now_ms: i64) {
+        let digest: [u8; 32] = Sha256::digest(secret.expose().as_bytes()).into();
+        let state = self.state.load();
+        if bool::from(digest.ct_eq(&state.current)) {
+            return;
+        }
+        let until = now_ms.saturating_add(self.grace_ms);
+        self.state.store(Arc::new(Secrets { current: digest, prior: Some((state.current, until)) }));
     }
 }
 
@@ -215,7 +262,7 @@ pub struct Realm {
     skew_ms: i64,
     /// `None` when the family is not configured at all.
     hmac_keys: Option<Vec<Jwk>>,
-    pkc_keys: Option<Vec<Jwk>>,
+    pkc_keys: Option<Arc<PkcKeys>>,
     principal: ClaimReader,
     groups: Option<ClaimReader>,
     dn: Option<ClaimReader>,
@@ -241,7 +288,7 @@ impl Realm {
     pub(crate) fn new(
         settings: &RealmSettings,
         hmac_keys: Option<Vec<Jwk>>,
-        pkc_keys: Option<Vec<Jwk>>,
+        pkc_keys: Option<Arc<PkcKeys>>,
     ) -> Result<Realm, String> {
         let key = |setting: &str| format!("{PREFIX}.{}.{setting}", settings.name);
         let reader = |claim: &Option<String>,
@@ -286,7 +333,7 @@ impl Realm {
                     .shared_secret
                     .as_ref()
                     .ok_or_else(|| format!("missing setting `{}`", key("client_authentication.shared_secret")))?;
-                Some(SharedSecret(Sha256::digest(secret.expose().as_bytes()).into()))
+                Some(SharedSecret::new(secret, settings.client_authentication.rotation_grace_period))
             }
         };
         Ok(Realm {
@@ -332,15 +379,23 @@ impl Realm {
     /// The claim checks in Elasticsearch's order, then the signature, then
     /// the user and its roles, which go to the cache. (Client
     /// authentication and the cache lookup come first, in `Realms`.)
-    fn authenticate(&self, token: &Token, key: Option<&cache::Key>, now_ms: i64, program: &Program) -> Outcome {
-        match self.validate(token, now_ms).and_then(|()| self.user(token, program)) {
-            Ok(user) => {
+    fn authenticate(
+        &self,
+        token: &Token,
+        key: Option<&cache::Key>,
+        now: SystemTime,
+        now_ms: i64,
+        program: &Program,
+    ) -> Outcome {
+        match self.validate(token, now, now_ms).and_then(|keys| Ok((keys, self.user(token, program)?))) {
+            Ok((keys, user)) => {
                 let user = Arc::new(user);
                 if let (Some(cache), Some(key)) = (&self.cache, key) {
                     // `exp` was checked, so it is there; the entry is good
                     // while `now < exp + skew`, as the check itself.
                     let exp = token.claims.get("exp").and_then(millis).unwrap_or(i64::MIN);
-                    cache.insert(*key, Arc::clone(&user), exp.saturating_add(self.skew_ms), now_ms);
+                    let tag = Tag { program: program.id(), keys };
+                    cache.insert(*key, Arc::clone(&user), tag, exp.saturating_add(self.skew_ms), now_ms);
                 }
                 Outcome::Success(user)
             }
@@ -348,12 +403,53 @@ impl Realm {
         }
     }
 
+    /// The tag a cache entry made now would carry.
+    fn tag(&self, program: &Program) -> Tag {
+        Tag { program: program.id(), keys: self.pkc_keys.as_ref().map_or(0, |k| k.generation()) }
+    }
+
+    /// What the realm's public-key set has been through; `None` without
+    /// `pkc_jwkset_path`.
+    pub fn jwk_set_status(&self) -> Option<JwkSetStatus> {
+        self.pkc_keys.as_ref().map(|k| k.status())
+    }
+
+    /// Reads the realm's public-key set again now (as the background reload
+    /// would), clearing the token cache when its content changed. Returns
+    /// whether it changed; `false` too without `pkc_jwkset_path` or when the
+    /// read failed ([`jwk_set_status`](Self::jwk_set_status) says why).
+    pub fn reload_jwk_set(&self, now: SystemTime) -> bool {
+        let Some(keys) = &self.pkc_keys else { return false };
+        let changed = keys.reload(now).0 == Reloaded::Changed;
+        if changed && let Some(cache) = &self.cache {
+            cache.clear();
+        }
+        changed
+    }
+
+    /// Makes `secret` the realm's client secret; the previous one stays
+    /// valid for `client_authentication.rotation_grace_period` from `now`.
+    /// The same secret again changes nothing. Fails for a realm whose
+    /// client authentication type is `none`.
+    fn rotate_client_secret(&self, secret: &Secret, now: SystemTime) -> Result<(), String> {
+        let Some(current) = &self.client_secret else {
+            return Err(format!(
+                "setting `{PREFIX}.{}.client_authentication.shared_secret` is not supported, because setting `client_authentication.type` is `none`",
+                self.name
+            ));
+        };
+        current.rotate(secret, millis_of(now));
+        Ok(())
+    }
+
     /// This realm's token cache counters; `None` when its cache is disabled.
     pub fn cache_stats(&self) -> Option<CacheStats> {
         self.cache.as_ref().map(TokenCache::stats)
     }
 
-    fn validate(&self, token: &Token, now_ms: i64) -> Result<(), Rejection> {
+    /// The claim checks then the signature; on success, the generation of
+    /// the public keys the signature was checked with.
+    fn validate(&self, token: &Token, now: SystemTime, now_ms: i64) -> Result<u64, Rejection> {
         let access = self.token_type == TokenType::AccessToken;
         // typ: case-insensitive; access tokens also accept `at+jwt`.
         match token.typ() {
@@ -396,11 +492,11 @@ impl Realm {
                 allowed.iter().any(|a| a == v)
             })?;
         }
-        self.check_signature(token, alg)
+        self.check_signature(token, alg, now)
     }
 
     /// `ES-Client-Authentication` (spec §4), compared in constant time.
-    fn check_client(&self, presented: Option<&str>) -> Result<(), Rejection> {
+    fn check_client(&self, presented: Option<&str>, now_ms: i64) -> Result<(), Rejection> {
         let Some(expected) = &self.client_secret else {
             // Type `none` ignores a presented secret.
             return Ok(());
@@ -409,8 +505,7 @@ impl Realm {
             let reason = "client authentication type is shared_secret and the secret is missing";
             return Err(self.reject(Stage::ClientAuth, reason));
         };
-        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-        if bool::from(digest.ct_eq(&expected.0)) {
+        if expected.matches(presented, now_ms) {
             Ok(())
         } else {
             Err(self
@@ -499,39 +594,73 @@ impl Realm {
     }
 
     /// Routes by algorithm family, then tries the selected keys in order.
-    fn check_signature(&self, token: &Token, alg: Algorithm) -> Result<(), Rejection> {
-        let keys = if alg.is_hmac() {
-            self.hmac_keys.as_deref().ok_or_else(|| {
-                let reason = format!("algorithm [{alg}] is a HMAC signing algorithm, but none of the HMAC JWK settings [hmac_key, hmac_jwkset] is configured");
-                self.reject(Stage::Signature, reason)
-            })?
-        } else {
-            self.pkc_keys.as_deref().ok_or_else(|| {
-                let reason = format!("algorithm [{alg}] is a PKC signing algorithm, but PKC JWK setting [pkc_jwkset_path] is not configured");
-                self.reject(Stage::Signature, reason)
-            })?
-        };
+    /// A public-key failure reads the key set again, and verifies once more
+    /// if its content changed (spec §2.5). Returns the generation of the
+    /// public keys used (that of the set in force for HMAC).
+    fn check_signature(&self, token: &Token, alg: Algorithm, now: SystemTime) -> Result<u64, Rejection> {
         // nimbus refuses every critical header parameter it was not told to
         // defer, and Elasticsearch defers none.
-        if token.header.get("crit").and_then(Value::as_array).is_some_and(|crit| !crit.is_empty()) {
-            return Err(self.reject(
-                Stage::Signature,
-                "JWT signature verification failed: unsupported critical header parameters",
-            ));
+        let crit = token.header.get("crit").and_then(Value::as_array).is_some_and(|crit| !crit.is_empty());
+        let verify = |keys: &[Jwk]| -> Result<(), Rejection> {
+            if crit {
+                return Err(self.reject(
+                    Stage::Signature,
+                    "JWT signature verification failed: unsupported critical header parameters",
+                ));
+            }
+            match verify_signature(keys, token.kid(), alg, token.signing_input.as_bytes(), &token.signature) {
+                Ok(()) => Ok(()),
+                Err(SignatureFailure::NoKeys) => Err(self.reject(
+                    Stage::Signature,
+                    "signature verification was not attempted since there are not any JWKs available",
+                )),
+                Err(SignatureFailure::NoKeysAfterFiltering) => Err(self.reject(
+                    Stage::Signature,
+                    "signature verification was not attempted since there are not any JWKs available after filtering for incompatible keys",
+                )),
+                // The signature itself is never shown: with the payload it is a usable token.
+                Err(SignatureFailure::Failed) => {
+                    Err(self.reject(Stage::Signature, "JWT signature verification failed"))
+                }
+            }
+        };
+        if alg.is_hmac() {
+            let keys = self.hmac_keys.as_deref().ok_or_else(|| {
+                let reason = format!("algorithm [{alg}] is a HMAC signing algorithm, but none of the HMAC JWK settings [hmac_key, hmac_jwkset] is configured");
+                self.reject(Stage::Signature, reason)
+            })?;
+            verify(keys)?;
+            return Ok(self.pkc_keys.as_ref().map_or(0, |k| k.generation()));
         }
-        match verify_signature(keys, token.kid(), alg, token.signing_input.as_bytes(), &token.signature) {
-            Ok(()) => Ok(()),
-            Err(SignatureFailure::NoKeys) => Err(self.reject(
-                Stage::Signature,
-                "signature verification was not attempted since there are not any JWKs available",
-            )),
-            Err(SignatureFailure::NoKeysAfterFiltering) => Err(self.reject(
-                Stage::Signature,
-                "signature verification was not attempted since there are not any JWKs available after filtering for incompatible keys",
-            )),
-            // The signature itself is never shown: with the payload it is a usable token.
-            Err(SignatureFailure::Failed) => Err(self.reject(Stage::Signature, "JWT signature verification failed")),
+        let Some(pkc) = &self.pkc_keys else {
+            let reason = format!(
+                "algorithm [{alg}] is a PKC signing algorithm, but PKC JWK setting [pkc_jwkset_path] is not configured"
+            );
+            return Err(self.reject(Stage::Signature, reason));
+        };
+        let snapshot = pkc.snapshot();
+        let first = match verify(&snapshot.keys) {
+            Ok(()) => return Ok(snapshot.generation),
+            Err(rejection) => rejection,
+        };
+        if crit {
+            return Err(first);
         }
+        // Keys may have rotated at the issuer: read the set again (shared
+        // with the other requests failing meanwhile) and retry only when
+        // its content changed. Another request may have changed the keys
+        // since this one took them: then they are simply tried.
+        if pkc.generation() == snapshot.generation {
+            pkc.reload(now);
+        }
+        let latest = pkc.snapshot();
+        if latest.generation == snapshot.generation {
+            return Err(first);
+        }
+        if let Some(cache) = &self.cache {
+            cache.clear();
+        }
+        verify(&latest.keys).map(|()| latest.generation)
     }
 
     /// Claims to user (spec §3), then role mapping.
@@ -666,6 +795,14 @@ impl Realm {
     }
 }
 
+/// Milliseconds since the epoch (negative before it).
+fn millis_of(now: SystemTime) -> i64 {
+    match now.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
+    }
+}
+
 /// Java's `String.trim`: strips the characters up to U+0020 at both ends,
 /// and no other whitespace.
 fn java_trim(s: &str) -> &str {
@@ -686,46 +823,152 @@ thread_local! {
 
 /// The realms of a node, tried in `order`, with the role mappings their
 /// users are mapped with.
-#[derive(Debug)]
+///
+/// A `Realms` is one configuration: its realms and its program do not change
+/// under a request. Realms with `pkc_jwkset_reload.enabled` are kept up to
+/// date by one background thread that lives as long as they do. To change
+/// mappings, realms or secrets while requests flow, hold it in an
+/// [`Engine`](crate::Engine).
+#[derive(Debug, Clone)]
 pub struct Realms {
-    realms: Vec<Realm>,
+    chain: Arc<Chain>,
     program: Arc<Program>,
+}
+
+/// The realms themselves, shared by the configurations that differ only in
+/// their role mappings.
+#[derive(Debug)]
+struct Chain {
+    realms: Vec<Realm>,
     warnings: Vec<String>,
+    _reloader: Option<Reloader>,
 }
 
 impl Realms {
     /// A chain of built realms (disabled ones already left out) and the
-    /// compiled role mappings.
-    pub(crate) fn from_parts(mut realms: Vec<Realm>, program: Arc<Program>, warnings: Vec<String>) -> Self {
+    /// compiled role mappings; starts the background reloads the realms ask for.
+    pub(crate) fn from_parts(
+        mut realms: Vec<Realm>,
+        program: Arc<Program>,
+        warnings: Vec<String>,
+    ) -> Result<Self, String> {
         realms.sort_by_key(|r| r.order);
-        Self { realms, program, warnings }
+        let sets: Vec<_> = realms
+            .iter()
+            .filter_map(|r| r.pkc_keys.as_ref())
+            .filter(|k| k.reload.enabled)
+            .map(|k| (Arc::downgrade(k), k.first_interval()))
+            .collect();
+        let reloader = if sets.is_empty() { None } else { Some(Reloader::start(sets)?) };
+        Ok(Self { chain: Arc::new(Chain { realms, warnings, _reloader: reloader }), program })
     }
 
     /// What is configured but cannot work, e.g. a realm with no usable key.
     pub fn warnings(&self) -> &[String] {
-        &self.warnings
+        &self.chain.warnings
     }
 
     /// The realms, in the order they are tried.
     pub fn realms(&self) -> &[Realm] {
-        &self.realms
+        &self.chain.realms
+    }
+
+    /// The role mappings users are mapped with.
+    pub fn program(&self) -> &Arc<Program> {
+        &self.program
+    }
+
+    /// The same realms (keys, secrets, reloads) with other role mappings.
+    /// The token caches are emptied, as Elasticsearch empties them when
+    /// role mappings change; a request still running on the old mappings
+    /// cannot put its user back (entries remember their program).
+    pub fn with_program(&self, program: Arc<Program>) -> Realms {
+        self.clear_caches();
+        Realms { chain: Arc::clone(&self.chain), program }
     }
 
     /// Each realm's name and token cache counters (`None` when disabled).
     pub fn cache_stats(&self) -> Vec<(&str, Option<CacheStats>)> {
-        self.realms.iter().map(|r| (r.name.as_str(), r.cache_stats())).collect()
+        self.realms().iter().map(|r| (r.name.as_str(), r.cache_stats())).collect()
     }
 
     /// Empties every realm's token cache, as Elasticsearch's clear-realm-cache
     /// API does; users are then authenticated afresh.
     pub fn clear_caches(&self) {
-        self.realms.iter().filter_map(|r| r.cache.as_ref()).for_each(TokenCache::clear);
+        self.realms().iter().filter_map(|r| r.cache.as_ref()).for_each(TokenCache::clear);
     }
 
     /// Removes the cached users whose principal is `principal` from every
     /// realm's cache (the clear-realm-cache API with `usernames`).
     pub fn expire_user(&self, principal: &str) {
-        self.realms.iter().filter_map(|r| r.cache.as_ref()).for_each(|c| c.expire(principal));
+        self.realms().iter().filter_map(|r| r.cache.as_ref()).for_each(|c| c.expire(principal));
+    }
+
+    /// Reads every realm's public-key set again now; returns the names of
+    /// the realms whose keys changed (their caches are emptied).
+    pub fn reload_jwk_sets(&self, now: SystemTime) -> Vec<&str> {
+        self.realms().iter().filter(|r| r.reload_jwk_set(now)).map(|r| r.name()).collect()
+    }
+
+    /// Takes the reloadable secure settings of `settings`, as
+    /// `POST _nodes/reload_secure_settings` does: each realm's
+    /// `client_authentication.shared_secret` becomes current, and the one it
+    /// replaces stays valid for the realm's `rotation_grace_period` from
+    /// `now`. Realms are matched by name; settings of realms not in the
+    /// chain are ignored, as are HMAC keys (Elasticsearch does not reload
+    /// them). If any realm's new secret is missing, nothing changes.
+    pub fn reload_secure_settings(
+        &self,
+        settings: &[RealmSettings],
+        now: SystemTime,
+    ) -> Result<(), super::ConfigError> {
+        let mut rotations = Vec::new();
+        for realm in self.realms() {
+            let Some(new) = settings.iter().find(|s| s.name == realm.name) else { continue };
+            if realm.client_secret.is_none() {
+                continue;
+            }
+            match &new.client_authentication.shared_secret {
+                Some(secret) => rotations.push((realm, secret)),
+                None => {
+                    return Err(super::ConfigError {
+                        realm: realm.name.clone(),
+                        message: format!(
+                            "missing setting `{PREFIX}.{}.client_authentication.shared_secret`; it is required when setting `client_authentication.type` is `shared_secret`",
+                            realm.name
+                        ),
+                    });
+                }
+            }
+        }
+        for (realm, secret) in rotations {
+            realm
+                .rotate_client_secret(secret, now)
+                .map_err(|message| super::ConfigError { realm: realm.name.clone(), message })?;
+        }
+        Ok(())
+    }
+
+    /// Gives each realm of `self` that has a namesake in `old` the client
+    /// secret `old` accepts now as its prior one (for its grace period from
+    /// `now`) unless the secret did not change, so that replacing the realms
+    /// rotates secrets instead of cutting off the clients still on the old one.
+    pub(crate) fn carry_secrets_from(&self, old: &Realms, now: SystemTime) {
+        let now_ms = millis_of(now);
+        for realm in self.realms() {
+            let Some(new) = &realm.client_secret else { continue };
+            let Some(previous) = old.realms().iter().find(|r| r.name == realm.name) else { continue };
+            let Some(previous) = &previous.client_secret else { continue };
+            let previous = previous.state.load();
+            let current = new.state.load();
+            let prior = if bool::from(previous.current.ct_eq(&current.current)) {
+                // Unchanged: keep what grace the old one still had.
+                previous.prior
+            } else {
+                Some((previous.current, now_ms.saturating_add(new.grace_ms)))
+            };
+            new.state.store(Arc::new(Secrets { current: current.current, prior }));
+        }
     }
 
     /// Authenticates a request by its headers (names are case-insensitive)
@@ -751,8 +994,9 @@ impl Realms {
         // With a cache, a token seen before is known to parse and may need
         // no parsing at all; otherwise it is parsed first, so that an
         // unreadable token is refused before anything else, as before.
-        let key = self.realms.iter().any(|r| r.cache.is_some()).then(|| cache::key(bearer));
-        let seen = key.is_some_and(|k| self.realms.iter().any(|r| r.cache.as_ref().is_some_and(|c| c.contains(&k))));
+        let realms = self.realms();
+        let key = realms.iter().any(|r| r.cache.is_some()).then(|| cache::key(bearer));
+        let seen = key.is_some_and(|k| realms.iter().any(|r| r.cache.as_ref().is_some_and(|c| c.contains(&k))));
         let parse = || {
             Token::parse(bearer).map_err(|e| Rejection::new(None, Stage::NotHandled, format!("not a signed JWT: {e}")))
         };
@@ -773,20 +1017,17 @@ impl Realms {
             }
             _ => None,
         };
-        let now_ms = match now.duration_since(UNIX_EPOCH) {
-            Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
-            Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
-        };
+        let now_ms = millis_of(now);
         let mut rejections: Vec<Rejection> = Vec::new();
-        for realm in &self.realms {
+        for realm in self.realms() {
             // Client authentication comes before the cache: the secret is
             // not part of the key.
-            if let Err(rejection) = realm.check_client(client_secret) {
+            if let Err(rejection) = realm.check_client(client_secret, now_ms) {
                 rejections.push(rejection);
                 continue;
             }
             if let (Some(cache), Some(key)) = (&realm.cache, &key)
-                && let Some(user) = cache.get(key, now_ms)
+                && let Some(user) = cache.get(key, now_ms, realm.tag(&self.program))
             {
                 return Ok(user);
             }
@@ -794,7 +1035,7 @@ impl Realms {
                 token = Some(parse()?);
             }
             let Some(token) = &token else { continue };
-            match realm.authenticate(token, key.as_ref(), now_ms, &self.program) {
+            match realm.authenticate(token, key.as_ref(), now, now_ms, &self.program) {
                 Outcome::Success(user) => return Ok(user),
                 Outcome::Rejected(rejection) => rejections.push(rejection),
             }

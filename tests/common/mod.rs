@@ -4,6 +4,8 @@ use rolemap::{Model, Options, Program, Reference, Resolution, RuleSet, User};
 use serde_json::Value;
 use std::path::PathBuf;
 
+pub mod keys;
+
 /// The folder beside the project that holds the spec and the vectors.
 pub fn shared(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared").join(path)
