@@ -2,12 +2,18 @@
 //! against jsonwebtoken's own decode of the same token (signature and
 //! claims checks only, no user, no roles) in the same group, and a token
 //! cache hit. Tokens and keys are the PyJWT-minted fixtures of
-//! `tests/fixtures/jwt/`.
+//! `tests/fixtures/jwt/`. `backend_verify` is the floor for the public-key
+//! algorithms: aws-lc-rs verifying the signature with a key prepared once
+//! (`ParsedPublicKey`), nothing decoded, parsed or checked around it.
 
 #![expect(clippy::unwrap_used, reason = "fixed, valid input: a failure should stop the bench at once")]
 
+use aws_lc_rs::signature::{self as sig, ParsedPublicKey, RsaPublicKeyComponents};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use jsonwebtoken::{DecodingKey, Validation, jwk::JwkSet};
+use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
+use jsonwebtoken::{DecodingKey, Validation};
 use rolemap::jwt::{Realms, settings};
 use rolemap::{Program, workload};
 use serde_json::Value;
@@ -60,6 +66,28 @@ fn pipeline(c: &mut Criterion) {
                 b.iter(|| {
                     cached.authenticate([("Authorization", black_box(bearer.as_str()))], now).unwrap().roles.len()
                 })
+            });
+        }
+        if let Some(kid) = kid {
+            let jwk = pkc.find(kid).unwrap();
+            let (input, signature) = token.rsplit_once('.').unwrap();
+            let signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
+            let b64 = |v: &str| URL_SAFE_NO_PAD.decode(v).unwrap();
+            let key = match &jwk.algorithm {
+                AlgorithmParameters::RSA(rsa) => RsaPublicKeyComponents { n: b64(&rsa.n), e: b64(&rsa.e) }
+                    .to_parsed_public_key(&sig::RSA_PKCS1_2048_8192_SHA256)
+                    .unwrap(),
+                AlgorithmParameters::EllipticCurve(ec) => {
+                    let point = [&[4u8][..], &b64(&ec.x), &b64(&ec.y)].concat();
+                    let params =
+                        if alg == "ES256" { &sig::ECDSA_P256_SHA256_FIXED } else { &sig::ECDSA_P521_SHA512_FIXED };
+                    ParsedPublicKey::new(params, &point).unwrap()
+                }
+                _ => unreachable!("the fixture's public keys are RSA and EC"),
+            };
+            key.verify_sig(input.as_bytes(), &signature).unwrap();
+            group.bench_function(BenchmarkId::new("backend_verify", alg), |b| {
+                b.iter(|| key.verify_sig(black_box(input.as_bytes()), black_box(&signature)).is_ok())
             });
         }
         let Ok(algorithm) = alg.parse::<jsonwebtoken::Algorithm>() else { continue };
