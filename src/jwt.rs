@@ -11,6 +11,8 @@
 //! settings to an authenticated user with roles.
 
 mod cache;
+#[cfg(feature = "https")]
+mod fetch;
 mod java_regex;
 pub mod keys;
 mod realm;
@@ -85,9 +87,29 @@ impl Realms {
                         ))
                     })?)
                 }
+                #[cfg(feature = "https")]
                 Some(JwkSetLocation::Url(url)) => {
+                    let shown = fetch::redact_url(url);
+                    let client = fetch::HttpsClient::new(&s.http, &s.ssl_certificate_authorities).map_err(|e| {
+                        error(format!(
+                            "cannot build the client for setting `{prefix}.pkc_jwkset_path` value `{shown}`: {e}"
+                        ))
+                    })?;
+                    let fetched = client.get(url, std::time::SystemTime::now()).map_err(|e| {
+                        error(format!(
+                            "failed to fetch contents for setting `{prefix}.pkc_jwkset_path` value `{shown}`: {e}"
+                        ))
+                    })?;
+                    Some(keys::parse_jwk_set(&fetched.body).map_err(|e| {
+                        error(format!(
+                            "JWKSet parse failed for setting `{prefix}.pkc_jwkset_path` value `{shown}`: {e}"
+                        ))
+                    })?)
+                }
+                #[cfg(not(feature = "https"))]
+                Some(JwkSetLocation::Url(_)) => {
                     return Err(error(format!(
-                        "`{prefix}.pkc_jwkset_path` is the URL `{url}`: fetching JWK sets over HTTPS is not available yet; use a file"
+                        "`{prefix}.pkc_jwkset_path` is a URL, but this build has no HTTPS client (feature `https`); use a file"
                     )));
                 }
             };
