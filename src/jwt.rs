@@ -11,6 +11,8 @@
 //! settings to an authenticated user with roles.
 
 mod cache;
+#[cfg(feature = "https")]
+mod fetch;
 mod java_regex;
 mod jwks;
 pub mod keys;

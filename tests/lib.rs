@@ -7,6 +7,8 @@ mod cli;
 mod conformance;
 mod differential;
 mod errors;
+#[cfg(feature = "https")]
+mod https;
 mod jwt;
 mod library;
 mod lucene;

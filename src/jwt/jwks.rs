@@ -41,7 +41,7 @@ impl fmt::Debug for Source {
         match self {
             Source::File(path) => f.debug_tuple("File").field(path).finish(),
             #[cfg(feature = "https")]
-            Source::Url { url, .. } => f.debug_tuple("Url").field(&super::fetch::redact(url)).finish(),
+            Source::Url { url, .. } => f.debug_tuple("Url").field(&super::fetch::redact_url(url)).finish(),
         }
     }
 }
@@ -168,21 +168,26 @@ impl PkcKeys {
             #[cfg(feature = "https")]
             JwkSetLocation::Url(url) => {
                 let client = super::fetch::HttpsClient::new(&settings.http, &settings.ssl_certificate_authorities)
-                    .map_err(|e| format!("cannot build the client for setting `{setting}`: {e}"))?;
+                    .map_err(|e| {
+                        let shown = super::fetch::redact_url(url);
+                        format!("cannot build the client for setting `{setting}` value `{shown}`: {e}")
+                    })?;
                 Source::Url { url: url.clone(), client }
             }
             #[cfg(not(feature = "https"))]
             JwkSetLocation::Url(url) => {
                 let _ = settings;
+                let _ = url;
                 return Err(format!(
-                    "setting `{setting}` is the URL `{url}`, but this build has no `https` feature; use a file"
+                    "`{setting}` is a URL, but this build has no HTTPS client (feature `https`); use a file"
                 ));
             }
         };
         let shown = location_str(location);
+        let verb = if source.is_url() { "fetch" } else { "read" };
         let read = source
             .read(now)
-            .map_err(|e| format!("failed to read contents for setting `{setting}` value `{shown}`: {e}"))?;
+            .map_err(|e| format!("failed to {verb} contents for setting `{setting}` value `{shown}`: {e}"))?;
         let (keys, digest) = parse(&read.text, &algorithms)
             .map_err(|e| format!("JWKSet parse failed for setting `{setting}` value `{shown}`: {e}"))?;
         let snapshot = KeySnapshot { keys, digest, generation: 0 };
@@ -316,7 +321,7 @@ fn location_str(location: &JwkSetLocation) -> String {
     match location {
         JwkSetLocation::File(path) => path.display().to_string(),
         #[cfg(feature = "https")]
-        JwkSetLocation::Url(url) => super::fetch::redact(url),
+        JwkSetLocation::Url(url) => super::fetch::redact_url(url),
         #[cfg(not(feature = "https"))]
         JwkSetLocation::Url(url) => url.clone(),
     }

@@ -1,5 +1,8 @@
 //! Helpers shared by the integration tests.
 
+#[cfg(feature = "https")]
+pub mod https;
+
 use rolemap::{Model, Options, Program, Reference, Resolution, RuleSet, User};
 use serde_json::Value;
 use std::path::PathBuf;
