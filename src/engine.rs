@@ -12,10 +12,17 @@ use std::time::SystemTime;
 /// The realms and role mappings in force, behind one atomic pointer.
 ///
 /// Every request reads the configuration once and finishes on it, so a
-/// request sees the old configuration or the new one, never a mix. Changes
-/// build the new configuration off to the side and swap it in; one that
-/// cannot be built is refused and the running one stays. Reading costs no
-/// lock (`arc-swap`), so threads authenticating at once do not contend.
+/// request sees the old realms and mappings or the new ones, never a mix.
+/// Changes build the new configuration off to the side and swap it in; one
+/// that cannot be built is refused and the running one stays. Reading costs
+/// no lock (`arc-swap`), so threads authenticating at once do not contend.
+///
+/// Public keys and client secrets are the exception, as in Elasticsearch:
+/// they belong to the realms and change in place
+/// ([`reload_jwk_sets`](Self::reload_jwk_sets), the reloads after a
+/// signature failure or in the background,
+/// [`reload_secure_settings`](Self::reload_secure_settings)), so every
+/// holder of the realms, old configurations included, sees them at once.
 ///
 /// ```
 /// use rolemap::{Engine, Options, Program, Syntax};
@@ -82,6 +89,9 @@ impl Engine {
         headers: impl IntoIterator<Item = (&'h str, &'h str)>,
         now: SystemTime,
     ) -> Result<Arc<AuthenticatedUser>, Rejection> {
+        // A guard, not an `Arc` clone: no shared counter bounces between the
+        // threads. It is held for one request, even one that waits for a
+        // key-set fetch, which arc-swap handles (writers never wait on it).
         self.current.load().authenticate(headers, now)
     }
 

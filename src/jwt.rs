@@ -111,6 +111,7 @@ impl Realms {
             }
             realms.push(Realm::new(s, hmac_keys, pkc_keys).map_err(error)?);
         }
-        Realms::from_parts(realms, program, warnings).map_err(|message| ConfigError { realm: String::new(), message })
+        let first = realms.first().map(|r: &Realm| r.name().to_owned()).unwrap_or_default();
+        Realms::from_parts(realms, program, warnings).map_err(|message| ConfigError { realm: first, message })
     }
 }

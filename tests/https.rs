@@ -127,7 +127,7 @@ fn concurrent_failures_share_one_fetch() {
     server.set_body(jwk_set(&[&a]));
     let realms = ec_realm(&server, json!({}));
     // A slow endpoint: the threads that fail meanwhile wait for the same fetch.
-    server.set_delay(Duration::from_millis(800));
+    server.set_delay(Duration::from_millis(1500));
     let barrier = std::sync::Barrier::new(6);
     std::thread::scope(|scope| {
         for i in 0..6 {
@@ -141,6 +141,14 @@ fn concurrent_failures_share_one_fetch() {
     });
     let fetches = server.requests() - 1;
     assert!((1..=2).contains(&fetches), "{fetches} fetches for six failures");
+}
+
+#[test]
+fn a_trust_store_is_refused_rather_than_ignored() {
+    let server = serving_fixture_keys();
+    let e = build(&server.url("/jwks.json"), &[], json!({"ssl.truststore.path": "truststore.p12"})).unwrap_err();
+    assert!(e.contains("ssl.truststore.path") && e.contains("ssl.certificate_authorities"), "{e}");
+    assert_eq!(server.requests(), 0);
 }
 
 #[test]
@@ -179,9 +187,12 @@ fn https_by_ip_address_checks_the_address_in_the_certificate() {
 fn https_server_of_an_untrusted_ca_is_refused() {
     let server = serving_fixture_keys();
     // No CA configured: the system's trust, which does not know the test CA.
+    // (A machine with no system roots at all fails earlier, building the client.)
     let e = build(&server.url("jwks.json"), &[], json!({})).unwrap_err();
+    let setting = "setting `xpack.security.authc.realms.jwt.remote.pkc_jwkset_path`";
     assert!(
-        e.contains("failed to fetch contents for setting `xpack.security.authc.realms.jwt.remote.pkc_jwkset_path`"),
+        e.contains(&format!("failed to fetch contents for {setting}"))
+            || e.contains(&format!("cannot build the client for {setting}")),
         "{e}"
     );
     assert!(e.contains("certificate"), "{e}");

@@ -228,11 +228,34 @@ fn a_file_set_is_polled_when_reloading_is_enabled() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(realm.jwk_set_status().unwrap().changes, 1);
-    // Without the setting nothing is polled.
-    let quiet = Realms::new(&[realm_settings(dir.path(), &[])], granting("r")).unwrap();
+    // Without the setting nothing is polled, whatever the interval.
+    let off = [("pkc_jwkset_reload.enabled", json!(false)), ("pkc_jwkset_reload.file_interval", json!("1s"))];
+    let quiet = Realms::new(&[realm_settings(dir.path(), &off)], granting("r")).unwrap();
     write_atomically(&keys, &jwk_set(&[&b]));
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(quiet.realms()[0].jwk_set_status().unwrap().reloads, 0);
+}
+
+#[test]
+fn a_cached_user_of_keys_the_background_reload_removed_is_refused() {
+    let dir = Dir::new("periodic-cache");
+    let (a, b) = (EcKey::generate("a"), EcKey::generate("b"));
+    let keys = dir.path().join("keys.json");
+    write_atomically(&keys, &jwk_set(&[&a]));
+    let reload = [("pkc_jwkset_reload.enabled", json!(true)), ("pkc_jwkset_reload.file_interval", json!("1s"))];
+    let realms = Realms::new(&[realm_settings(dir.path(), &reload)], granting("r")).unwrap();
+    let token = a.sign(&claims("alice"));
+    auth(&realms, &token, SECRET, at(NOW)).unwrap();
+    assert_eq!(realms.cache_stats()[0].1.unwrap().entries, 1);
+    write_atomically(&keys, &jwk_set(&[&b]));
+    let realm = &realms.realms()[0];
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while realm.jwk_set_status().unwrap().changes == 0 {
+        assert!(std::time::Instant::now() < deadline, "the set was not polled: {:?}", realm.jwk_set_status());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The background reload emptied the cache: the token is checked again, and fails.
+    assert_eq!(stage_of(auth(&realms, &token, SECRET, at(NOW))), Stage::Signature);
 }
 
 #[test]
@@ -350,6 +373,11 @@ fn replacing_realms_refuses_a_bad_configuration_and_rotates_secrets() {
         ISSUER
     );
     assert!(go(SECRET, NOW + 59).is_ok(), "the previous secret for the grace period");
+    assert_eq!(go(SECRET, NOW + 60).unwrap_err().stage(), Stage::ClientAuth);
+    // Realms replaced again with the same secret keep the grace the old one had left.
+    let again = realm_settings(dir.path(), &[("client_authentication.shared_secret", json!("client-secret-two"))]);
+    engine.replace_realms(&[again], at(NOW + 30)).unwrap();
+    assert!(go(SECRET, NOW + 59).is_ok());
     assert_eq!(go(SECRET, NOW + 60).unwrap_err().stage(), Stage::ClientAuth);
 }
 

@@ -111,6 +111,11 @@ impl HttpsClient {
             // connection instead), so the closest knob is the total wait for the response
             // headers once the request is sent.
             .timeout_recv_response(timeout(http.connection_read_timeout))
+            // The per-read limit restarts with every byte, so a server that
+            // trickles its answer could hold a fetch (and the requests that
+            // wait for it) for ever: the whole fetch gets the sum of the
+            // three, unless one of them is zero (no limit, as configured).
+            .timeout_global(total_timeout(http))
             // ureq's pool only bounds idle connections; Apache's `max_connections` /
             // `max_endpoint_connections` bound all of them. A realm fetches one URL, one request
             // at a time in practice, so the idle limits are the closest equivalent.
@@ -179,6 +184,16 @@ impl HttpsClient {
 /// `0` means no limit in Apache's client, as in Elasticsearch's settings.
 fn timeout(d: Duration) -> Option<Duration> {
     (!d.is_zero()).then_some(d)
+}
+
+/// The bound of a whole fetch: the three timeouts added, or none when any
+/// of them is zero.
+fn total_timeout(http: &HttpSettings) -> Option<Duration> {
+    let parts = [http.connect_timeout, http.connection_read_timeout, http.socket_timeout];
+    if parts.iter().any(Duration::is_zero) {
+        return None;
+    }
+    Some(parts.iter().fold(Duration::ZERO, |sum, d| sum.saturating_add(*d)))
 }
 
 /// The platform's trusted roots, as rustls-native-certs finds them (on Linux: `SSL_CERT_FILE`,

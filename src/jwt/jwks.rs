@@ -16,6 +16,7 @@
 //! keys; [`JwkSetStatus`] says what happened. HMAC keys come from secure
 //! settings, which Elasticsearch does not reload, and are not handled here.
 
+use super::cache::TokenCache;
 use super::keys::{self, Algorithm, Jwk, MAX_JWK_SET_LEN};
 use super::settings::{JwkSetLocation, JwkSetReload};
 use arc_swap::ArcSwap;
@@ -23,7 +24,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
 /// Where the set is read from.
@@ -124,7 +125,31 @@ struct Flight {
     /// Reloads finished so far; a waiter waits for this to move.
     finished: u64,
     last: Option<Reloaded>,
+    /// What the server said at the last read, for the waiters.
+    expires_in: Option<Duration>,
     last_error: Option<String>,
+}
+
+/// Ends a flight when dropped.
+struct Landing<'a> {
+    keys: &'a PkcKeys,
+    outcome: Reloaded,
+    expires_in: Option<Duration>,
+    error: Option<String>,
+}
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        self.keys.reloads.fetch_add(1, Ordering::Relaxed);
+        let mut flight = self.keys.lock();
+        flight.running = false;
+        flight.finished += 1;
+        flight.last = Some(self.outcome);
+        flight.expires_in = self.expires_in;
+        flight.last_error = self.error.take();
+        drop(flight);
+        self.keys.done.notify_all();
+    }
 }
 
 /// A realm's public-key set, shared by the requests and the reload thread.
@@ -244,20 +269,17 @@ impl PkcKeys {
             while flight.finished == ticket {
                 flight = self.done.wait(flight).unwrap_or_else(PoisonError::into_inner);
             }
-            return (flight.last.unwrap_or(Reloaded::Failed), None);
+            return (flight.last.unwrap_or(Reloaded::Failed), flight.expires_in);
         }
         flight.running = true;
         drop(flight);
+        // Whatever happens in the read, even a panic, the flight ends and
+        // the waiters wake: otherwise every later reload would wait forever.
+        let error = Some(format!("reload of setting `{}` did not finish", self.setting));
+        let mut landing = Landing { keys: self, outcome: Reloaded::Failed, expires_in: None, error };
         // The read (maybe a network round trip) happens outside the lock.
         let (outcome, expires_in, error) = self.read_again(now);
-        self.reloads.fetch_add(1, Ordering::Relaxed);
-        let mut flight = self.lock();
-        flight.running = false;
-        flight.finished += 1;
-        flight.last = Some(outcome);
-        flight.last_error = error;
-        drop(flight);
-        self.done.notify_all();
+        (landing.outcome, landing.expires_in, landing.error) = (outcome, expires_in, error);
         (outcome, expires_in)
     }
 
@@ -295,7 +317,8 @@ impl PkcKeys {
 
     /// The interval until the first background reload.
     pub(crate) fn first_interval(&self) -> Duration {
-        self.next_interval(self.first_expires_in, 0.5)
+        let jitter = unit(xorshift(jitter_seed()));
+        self.next_interval(self.first_expires_in, jitter)
     }
 }
 
@@ -340,6 +363,10 @@ fn parse(text: &str, algorithms: &[Algorithm]) -> Result<(Vec<Jwk>, [u8; 32]), k
     Ok((set.filter(algorithms).into_keys(), digest(text)))
 }
 
+/// A set the background thread reads, the token cache to empty when its
+/// keys change, and the time until its first read.
+pub(crate) type ReloadedSet = (Weak<PkcKeys>, Option<Weak<TokenCache>>, Duration);
+
 /// The background reloads of one realm chain: one thread for all the realms
 /// with `pkc_jwkset_reload.enabled`, stopped when the chain is dropped.
 pub(crate) struct Reloader {
@@ -366,7 +393,7 @@ impl Reloader {
     /// Starts the thread over `sets`, each with the interval until its first
     /// reload. The thread holds only weak references, so dropping the realms
     /// frees the sets even before the thread has noticed.
-    pub(crate) fn start(sets: Vec<(std::sync::Weak<PkcKeys>, Duration)>) -> Result<Reloader, String> {
+    pub(crate) fn start(sets: Vec<ReloadedSet>) -> Result<Reloader, String> {
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let flag = Arc::clone(&stop);
         std::thread::Builder::new()
@@ -377,14 +404,14 @@ impl Reloader {
     }
 }
 
-fn run(sets: Vec<(std::sync::Weak<PkcKeys>, Duration)>, stop: &(Mutex<bool>, Condvar)) {
+fn run(sets: Vec<ReloadedSet>, stop: &(Mutex<bool>, Condvar)) {
     let start = std::time::Instant::now();
-    let mut due: Vec<(std::sync::Weak<PkcKeys>, std::time::Instant)> =
-        sets.into_iter().map(|(set, interval)| (set, start + interval)).collect();
+    let mut due: Vec<(Weak<PkcKeys>, Option<Weak<TokenCache>>, std::time::Instant)> =
+        sets.into_iter().map(|(set, cache, interval)| (set, cache, start + interval)).collect();
     let mut seed = jitter_seed();
     let (stopped, wake) = stop;
     loop {
-        let Some(next) = due.iter().map(|(_, at)| *at).min() else { return };
+        let Some(next) = due.iter().map(|(_, _, at)| *at).min() else { return };
         {
             let mut flag = stopped.lock().unwrap_or_else(PoisonError::into_inner);
             loop {
@@ -400,16 +427,23 @@ fn run(sets: Vec<(std::sync::Weak<PkcKeys>, Duration)>, stop: &(Mutex<bool>, Con
         }
         let now = std::time::Instant::now();
         let mut alive = false;
-        for (weak, at) in &mut due {
+        // Sets whose realms are gone are dropped, so their due times do not
+        // keep the loop awake.
+        due.retain(|(weak, _, _)| weak.strong_count() > 0);
+        for (weak, cache, at) in &mut due {
             let Some(set) = weak.upgrade() else { continue };
             alive = true;
             if *at > now {
                 continue;
             }
-            let (_, expires_in) = set.reload(SystemTime::now());
+            let (outcome, expires_in) = set.reload(SystemTime::now());
+            if outcome == Reloaded::Changed
+                && let Some(cache) = cache.as_ref().and_then(std::sync::Weak::upgrade)
+            {
+                cache.clear();
+            }
             seed = xorshift(seed);
-            let jitter = (seed >> 11) as f64 / (1u64 << 53) as f64;
-            *at = std::time::Instant::now() + set.next_interval(expires_in, jitter);
+            *at = std::time::Instant::now() + set.next_interval(expires_in, unit(seed));
         }
         if !alive {
             return;
@@ -420,6 +454,11 @@ fn run(sets: Vec<(std::sync::Weak<PkcKeys>, Duration)>, stop: &(Mutex<bool>, Con
 fn jitter_seed() -> u64 {
     let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
     nanos | 1
+}
+
+/// A number in [0, 1) from the top 53 bits of `x`.
+fn unit(x: u64) -> f64 {
+    (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
 fn xorshift(mut x: u64) -> u64 {
@@ -473,8 +512,7 @@ mod tests {
         let mut seed = jitter_seed();
         for _ in 0..1000 {
             seed = xorshift(seed);
-            let jitter = (seed >> 11) as f64 / (1u64 << 53) as f64;
-            assert!((0.0..1.0).contains(&jitter));
+            assert!((0.0..1.0).contains(&unit(seed)));
         }
     }
 }

@@ -237,12 +237,15 @@ impl SharedSecret {
     /// period from `now_ms`. The same secret again changes nothing.
     fn rotate(&self, secret: &Secret, now_ms: i64) {
         let digest: [u8; 32] = Sha256::digest(secret.expose().as_bytes()).into();
-        let state = self.state.load();
-        if bool::from(digest.ct_eq(&state.current)) {
-            return;
-        }
         let until = now_ms.saturating_add(self.grace_ms);
-        self.state.store(Arc::new(Secrets { current: digest, prior: Some((state.current, until)) }));
+        // Read-copy-update: two rotations at once both land, in some order.
+        self.state.rcu(|state| {
+            if bool::from(digest.ct_eq(&state.current)) {
+                Arc::clone(state)
+            } else {
+                Arc::new(Secrets { current: digest, prior: Some((state.current, until)) })
+            }
+        });
     }
 }
 
@@ -271,8 +274,9 @@ pub struct Realm {
     populate_metadata: bool,
     client_secret: Option<SharedSecret>,
     authorization_realms: Vec<String>,
-    /// `None` when `jwt.cache.ttl` or `jwt.cache.size` is zero.
-    cache: Option<TokenCache>,
+    /// `None` when `jwt.cache.ttl` or `jwt.cache.size` is zero. Shared with
+    /// the background reload, which empties it when keys change.
+    cache: Option<Arc<TokenCache>>,
 }
 
 /// What one realm made of a token.
@@ -358,7 +362,7 @@ impl Realm {
             populate_metadata: settings.populate_user_metadata,
             client_secret,
             authorization_realms: settings.authorization_realms.clone(),
-            cache: TokenCache::new(settings.cache.ttl, settings.cache.size as usize),
+            cache: TokenCache::new(settings.cache.ttl, settings.cache.size as usize).map(Arc::new),
         })
     }
 
@@ -444,7 +448,7 @@ impl Realm {
 
     /// This realm's token cache counters; `None` when its cache is disabled.
     pub fn cache_stats(&self) -> Option<CacheStats> {
-        self.cache.as_ref().map(TokenCache::stats)
+        self.cache.as_deref().map(TokenCache::stats)
     }
 
     /// The claim checks then the signature; on success, the generation of
@@ -649,16 +653,18 @@ impl Realm {
         // Keys may have rotated at the issuer: read the set again (shared
         // with the other requests failing meanwhile) and retry only when
         // its content changed. Another request may have changed the keys
-        // since this one took them: then they are simply tried.
-        if pkc.generation() == snapshot.generation {
-            pkc.reload(now);
+        // since this one took them: then they are simply tried. The cache
+        // is emptied by whoever changed them (entries made with other keys
+        // miss anyway).
+        if pkc.generation() == snapshot.generation
+            && pkc.reload(now).0 == Reloaded::Changed
+            && let Some(cache) = &self.cache
+        {
+            cache.clear();
         }
         let latest = pkc.snapshot();
         if latest.generation == snapshot.generation {
             return Err(first);
-        }
-        if let Some(cache) = &self.cache {
-            cache.clear();
         }
         verify(&latest.keys).map(|()| latest.generation)
     }
@@ -855,9 +861,9 @@ impl Realms {
         realms.sort_by_key(|r| r.order);
         let sets: Vec<_> = realms
             .iter()
-            .filter_map(|r| r.pkc_keys.as_ref())
-            .filter(|k| k.reload.enabled)
-            .map(|k| (Arc::downgrade(k), k.first_interval()))
+            .filter_map(|r| Some((r.pkc_keys.as_ref()?, r)))
+            .filter(|(k, _)| k.reload.enabled)
+            .map(|(k, r)| (Arc::downgrade(k), r.cache.as_ref().map(Arc::downgrade), k.first_interval()))
             .collect();
         let reloader = if sets.is_empty() { None } else { Some(Reloader::start(sets)?) };
         Ok(Self { chain: Arc::new(Chain { realms, warnings, _reloader: reloader }), program })
@@ -895,7 +901,7 @@ impl Realms {
     /// Empties every realm's token cache, as Elasticsearch's clear-realm-cache
     /// API does; users are then authenticated afresh.
     pub fn clear_caches(&self) {
-        self.realms().iter().filter_map(|r| r.cache.as_ref()).for_each(TokenCache::clear);
+        self.realms().iter().filter_map(|r| r.cache.as_deref()).for_each(TokenCache::clear);
     }
 
     /// Removes the cached users whose principal is `principal` from every

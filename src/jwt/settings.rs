@@ -59,13 +59,13 @@ pub const REQUIRED_CLAIMS_FORBIDDEN: [&str; 6] = ["iss", "sub", "aud", "exp", "n
 pub const REGISTERED_CLAIM_NAMES: [&str; 7] = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti"];
 
 /// Elasticsearch's TLS client settings (`SSLConfigurationSettings`) other
-/// than `ssl.certificate_authorities`, which a realm accepts for fetching its
-/// JWK set over HTTPS.
-const SSL_SETTINGS_NOT_READ: [&str; 14] = [
+/// than `ssl.certificate_authorities` and `ssl.truststore.path`, which a
+/// realm accepts for fetching its JWK set over HTTPS. None widens what is
+/// trusted when ignored (we always verify certificates and host names).
+const SSL_SETTINGS_NOT_READ: [&str; 13] = [
     "ssl.verification_mode",
     "ssl.supported_protocols",
     "ssl.cipher_suites",
-    "ssl.truststore.path",
     "ssl.truststore.type",
     "ssl.truststore.algorithm",
     "ssl.truststore.password",
@@ -793,6 +793,14 @@ pub enum ErrorKind {
         min: Duration,
         /// The maximum.
         max: Duration,
+    },
+    /// `ssl.truststore.path` with a URL `pkc_jwkset_path`: the trust store
+    /// cannot be read here, and ignoring it would trust the system's roots
+    /// instead, more than the operator configured.
+    #[error("setting is not supported for fetching the JWK set; give the CA certificates as PEM files in `{ca_key}`")]
+    TrustStoreNotSupported {
+        /// The full `ssl.certificate_authorities` key.
+        ca_key: String,
     },
     /// `http.proxy.scheme` other than `http`.
     #[error("invalid value `{value}`, only `http` is allowed")]
@@ -1698,6 +1706,7 @@ fn build_realm(
 
     // The other TLS client settings Elasticsearch accepts for the JWK set URL:
     // accepted, so that real configurations load, and reported as unused.
+    let truststore_entry = raw.settings.remove("ssl.truststore.path");
     for setting in SSL_SETTINGS_NOT_READ {
         if raw.settings.remove(setting).is_some() {
             warnings.push(format!(
@@ -1906,6 +1915,17 @@ fn build_realm(
         }),
         None => None,
     };
+    if let Some(entry) = &truststore_entry {
+        if matches!(pkc_jwkset_path, Some(JwkSetLocation::Url(_))) {
+            let ca_key = cx.key("ssl.certificate_authorities");
+            cx.error("ssl.truststore.path", Some(entry), ErrorKind::TrustStoreNotSupported { ca_key });
+        } else {
+            warnings.push(format!(
+                "`{}` is accepted but not used: only `ssl.certificate_authorities` is read",
+                cx.key("ssl.truststore.path")
+            ));
+        }
+    }
     let mut secret = |key: &str| raw.secrets.remove(key);
     let hmac_key_raw = secret("hmac_key");
     let hmac_jwkset_raw = secret("hmac_jwkset");
