@@ -7,15 +7,18 @@
 //!
 //! The walk reads a light tree of its own (`Json`: member lists, borrowed
 //! strings) rather than `serde_json::Value`, whose per-object hash maps and
-//! owned strings made up most of the cost of reading a large document.
+//! owned strings made up most of the cost of reading a large document. The
+//! tree lives in a bump arena (`bumpalo`) dropped in one piece: a node per
+//! `malloc` and `free` was most of what was left.
 
 use crate::ast::{Expr, ExprKind, FieldValue, Mapping, MappingSet, RoleTemplate, Script, ValueKind};
 use crate::error::{Error, ErrorKind, Errors, Location};
 use crate::template::Format;
 use crate::{Options, Validation};
+use bumpalo::Bump;
+use bumpalo::collections::Vec as BumpVec;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
-use std::borrow::Cow;
 use std::fmt;
 
 /// The keys of a mapping body that Elasticsearch reads.
@@ -44,7 +47,8 @@ pub(crate) fn parse_json_unlocated(text: &str, name: &str, options: &Options) ->
 }
 
 fn parse(text: &str, name: &str, options: &Options, locate: bool) -> Result<(MappingSet, Vec<Error>), Errors> {
-    let root = read_json(text)?;
+    let arena = Bump::new();
+    let root = read_json(text, &arena)?;
     let Json::Object(object) = &root else {
         return Err(Error::new(ErrorKind::NotAMappingDocument, Location::root()).into());
     };
@@ -52,7 +56,7 @@ fn parse(text: &str, name: &str, options: &Options, locate: bool) -> Result<(Map
     if is_single_body(object) {
         entries.push((name.to_owned(), &root, Location::root()));
     } else {
-        for (key, body) in object {
+        for (key, body) in object.iter() {
             let location = if locate { Location::root().key(key) } else { Location::root() };
             entries.push((key.to_string(), body, location));
         }
@@ -84,12 +88,12 @@ fn parse(text: &str, name: &str, options: &Options, locate: bool) -> Result<(Map
 /// A document is a single body when it has `rules` whose value is not itself
 /// a mapping body; otherwise it is a map of names to bodies (a mapping that
 /// is literally named `rules` then still reads as the response shape).
-fn is_single_body(object: &[(Cow<'_, str>, Json)]) -> bool {
+fn is_single_body(object: &[(&str, Json)]) -> bool {
     match get(object, "rules") {
         Some(Json::Object(rules)) => !(has(rules, "rules") || has(rules, "enabled")),
         Some(_) => true,
         None => {
-            object.iter().any(|(k, _)| BODY_KEYS.contains(&&**k))
+            object.iter().any(|(k, _)| BODY_KEYS.contains(k))
                 && !object.iter().all(|(_, v)| matches!(v, Json::Object(_)))
         }
     }
@@ -151,9 +155,9 @@ impl Parser {
         let mut roles = None;
         let mut templates = None;
         let mut metadata = Map::new();
-        for (key, value) in object {
+        for (key, value) in object.iter() {
             let at = self.key(&location, key);
-            match &**key {
+            match *key {
                 "enabled" => enabled = self.enabled(value, &at),
                 "rules" => rules = self.rule(value, &at, Parent::Top, 1),
                 "roles" => roles = self.roles(value, &at),
@@ -195,8 +199,8 @@ impl Parser {
         match value {
             Json::Bool(b) => Some(*b),
             // Newer Elasticsearch parsers accept the strings too.
-            Json::Str(s) if s == "true" => Some(true),
-            Json::Str(s) if s == "false" => Some(false),
+            Json::Str(s) if *s == "true" => Some(true),
+            Json::Str(s) if *s == "false" => Some(false),
             other => {
                 self.wrong_type("enabled", "a boolean", other, at);
                 None
@@ -255,9 +259,9 @@ impl Parser {
         };
         let mut script = None;
         let mut format = Some(Format::String);
-        for (key, value) in object {
+        for (key, value) in object.iter() {
             let at = self.key(at, key);
-            match &**key {
+            match *key {
                 "template" => script = self.script(value, &at),
                 "format" => {
                     format = match value {
@@ -318,13 +322,13 @@ impl Parser {
             return None;
         }
         let inner = self.key(at, key);
-        let kind = match &**key {
+        let kind = match *key {
             "any" | "all" => {
                 let Json::Array(items) = body else {
                     self.wrong_type(key, "an array of rules", body, &inner);
                     return None;
                 };
-                let child_parent = if key == "any" { Parent::Any } else { Parent::All };
+                let child_parent = if *key == "any" { Parent::Any } else { Parent::All };
                 let mut children = Vec::with_capacity(items.len());
                 let mut ok = true;
                 for (i, item) in items.iter().enumerate() {
@@ -336,7 +340,7 @@ impl Parser {
                 if !ok {
                     return None;
                 }
-                if key == "any" { ExprKind::Any(children) } else { ExprKind::All(children) }
+                if *key == "any" { ExprKind::Any(children) } else { ExprKind::All(children) }
             }
             "except" => {
                 if parent != Parent::All {
@@ -450,7 +454,7 @@ fn script(value: &Value, at: &Location, problems: &mut Vec<Error>) -> Option<Scr
     let mut id = None;
     let mut params = Map::new();
     let mut options = Vec::new();
-    for (key, value) in object {
+    for (key, value) in object.iter() {
         let at = at.key(key);
         match (key.as_str(), value) {
             ("source" | "inline", Value::String(s)) => source = Some(s.clone()),
@@ -513,10 +517,10 @@ pub(crate) fn strict_json(text: &str) -> Result<Value, Error> {
     value.map_err(json_error)
 }
 
-/// [`strict_json`] into a [`Json`] tree that borrows the text.
-fn read_json(text: &str) -> Result<Json<'_>, Error> {
+/// [`strict_json`] into a [`Json`] tree in `arena` that borrows the text.
+fn read_json<'x>(text: &'x str, arena: &'x Bump) -> Result<Json<'x>, Error> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let value = JsonSeed.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    let value = JsonSeed(arena).deserialize(&mut de).and_then(|v| de.end().map(|()| v));
     value.map_err(json_error)
 }
 
@@ -535,23 +539,24 @@ fn json_error(e: serde_json::Error) -> Error {
 /// (most have one or two members, for which a map's hash table is pure
 /// cost) and strings borrowed from the text unless they hold escapes.
 /// Reading a large document this way allocates a fraction of what a
-/// `serde_json::Value` does.
-#[derive(Debug)]
+/// `serde_json::Value` does. Strings with escapes, arrays and member lists
+/// are in the arena, so a tree needs no drop.
+#[derive(Debug, Clone)]
 enum Json<'a> {
     Null,
     Bool(bool),
     Number(serde_json::Number),
-    Str(Cow<'a, str>),
-    Array(Vec<Json<'a>>),
+    Str(&'a str),
+    Array(&'a [Json<'a>]),
     /// Members in document order, without repeated keys.
-    Object(Vec<(Cow<'a, str>, Json<'a>)>),
+    Object(&'a [(&'a str, Json<'a>)]),
 }
 
-fn get<'j, 'a>(members: &'j [(Cow<'a, str>, Json<'a>)], key: &str) -> Option<&'j Json<'a>> {
-    members.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+fn get<'j, 'a>(members: &'j [(&'a str, Json<'a>)], key: &str) -> Option<&'j Json<'a>> {
+    members.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
 }
 
-fn has(members: &[(Cow<'_, str>, Json)], key: &str) -> bool {
+fn has(members: &[(&str, Json)], key: &str) -> bool {
     get(members, key).is_some()
 }
 
@@ -572,7 +577,7 @@ impl Json<'_> {
             Json::Null => Value::Null,
             Json::Bool(b) => Value::Bool(*b),
             Json::Number(n) => Value::Number(n.clone()),
-            Json::Str(s) => Value::String(s.to_string()),
+            Json::Str(s) => Value::String((*s).to_owned()),
             Json::Array(items) => Value::Array(items.iter().map(Json::to_value).collect()),
             Json::Object(_) => Value::Object(self.to_map()),
         }
@@ -581,7 +586,7 @@ impl Json<'_> {
     /// The members of an object as a map (empty for other values).
     fn to_map(&self) -> Map<String, Value> {
         match self {
-            Json::Object(members) => members.iter().map(|(k, v)| (k.to_string(), v.to_value())).collect(),
+            Json::Object(members) => members.iter().map(|(k, v)| ((*k).to_owned(), v.to_value())).collect(),
             _ => Map::new(),
         }
     }
@@ -591,43 +596,42 @@ impl Json<'_> {
 /// hash set instead of a scan.
 const SCAN_MEMBERS: usize = 16;
 
-struct JsonSeed;
+/// Reads a value into the arena.
+#[derive(Clone, Copy)]
+struct JsonSeed<'x>(&'x Bump);
 
-impl<'de> DeserializeSeed<'de> for JsonSeed {
-    type Value = Json<'de>;
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Json<'de>, D::Error> {
+impl<'de: 'x, 'x> DeserializeSeed<'de> for JsonSeed<'x> {
+    type Value = Json<'x>;
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Json<'x>, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-/// A key or string, borrowed when the text has no escapes.
-struct CowStr;
+/// A key, borrowed when the text has no escapes, else copied to the arena.
+struct KeySeed<'x>(&'x Bump);
 
-impl<'de> DeserializeSeed<'de> for CowStr {
-    type Value = Cow<'de, str>;
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Cow<'de, str>, D::Error> {
+impl<'de: 'x, 'x> DeserializeSeed<'de> for KeySeed<'x> {
+    type Value = &'x str;
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<&'x str, D::Error> {
         deserializer.deserialize_str(self)
     }
 }
 
-impl<'de> Visitor<'de> for CowStr {
-    type Value = Cow<'de, str>;
+impl<'de: 'x, 'x> Visitor<'de> for KeySeed<'x> {
+    type Value = &'x str;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a string")
     }
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(v))
+        Ok(v)
     }
     fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v))
+        Ok(self.0.alloc_str(v))
     }
 }
 
-impl<'de> Visitor<'de> for JsonSeed {
-    type Value = Json<'de>;
+impl<'de: 'x, 'x> Visitor<'de> for JsonSeed<'x> {
+    type Value = Json<'x>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
@@ -645,13 +649,10 @@ impl<'de> Visitor<'de> for JsonSeed {
         Ok(serde_json::Number::from_f64(v).map_or(Json::Null, Json::Number))
     }
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Json::Str(Cow::Borrowed(v)))
+        Ok(Json::Str(v))
     }
     fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Json::Str(Cow::Owned(v.to_owned())))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Json::Str(Cow::Owned(v)))
+        Ok(Json::Str(self.0.alloc_str(v)))
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
         Ok(Json::Null)
@@ -663,22 +664,22 @@ impl<'de> Visitor<'de> for JsonSeed {
         d.deserialize_any(self)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(JsonSeed)? {
+        let mut items = BumpVec::new_in(self.0);
+        while let Some(item) = seq.next_element_seed(self)? {
             items.push(item);
         }
-        Ok(Json::Array(items))
+        Ok(Json::Array(items.into_bump_slice()))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut members: Vec<(Cow<'de, str>, Json<'de>)> = Vec::new();
-        let mut seen: Option<rustc_hash::FxHashSet<Cow<'de, str>>> = None;
-        while let Some(key) = map.next_key_seed(CowStr)? {
+        let mut members: BumpVec<'x, (&'x str, Json<'x>)> = BumpVec::new_in(self.0);
+        let mut seen: Option<rustc_hash::FxHashSet<&'x str>> = None;
+        while let Some(key) = map.next_key_seed(KeySeed(self.0))? {
             let repeated = match &mut seen {
-                Some(seen) => !seen.insert(key.clone()),
+                Some(seen) => !seen.insert(key),
                 None => {
                     let repeated = members.iter().any(|(k, _)| *k == key);
                     if members.len() >= SCAN_MEMBERS {
-                        seen = Some(members.iter().map(|(k, _)| k.clone()).chain([key.clone()]).collect());
+                        seen = Some(members.iter().map(|(k, _)| *k).chain([key]).collect());
                     }
                     repeated
                 }
@@ -686,10 +687,10 @@ impl<'de> Visitor<'de> for JsonSeed {
             if repeated {
                 return Err(de::Error::custom(format_args!("duplicate key `{key}`")));
             }
-            let value = map.next_value_seed(JsonSeed)?;
+            let value = map.next_value_seed(self)?;
             members.push((key, value));
         }
-        Ok(Json::Object(members))
+        Ok(Json::Object(members.into_bump_slice()))
     }
 }
 
@@ -760,7 +761,7 @@ mod tests {
     use super::*;
 
     fn duplicate(text: &str) -> Option<String> {
-        match read_json(text) {
+        match read_json(text, &Bump::new()) {
             Err(e) => match e.kind() {
                 ErrorKind::DuplicateKey(key) => Some(key.clone()),
                 other => panic!("{other}"),
