@@ -83,16 +83,18 @@ impl Expr {
         match out.len() {
             0 => Expr::Const(conjunction),
             1 => out.pop().unwrap_or(Expr::Const(conjunction)),
-            _ if conjunction => Expr::All(out),
-            _ => Expr::Any(out),
+            _ if conjunction => Expr::All(out.into_vec()),
+            _ => Expr::Any(out.into_vec()),
         }
     }
 }
 
-/// The children of a junction being built, without duplicates.
+/// The children of a junction being built, without duplicates. Most
+/// junctions end with one child (a field rule with one value), so the first
+/// few are kept inline and only a real junction allocates.
 #[derive(Default)]
 struct Junction {
-    children: Vec<Expr>,
+    children: SmallVec<[Expr; 4]>,
     /// Children by hash, once there are more than a few, so that dropping
     /// duplicates stays linear for a field rule with thousands of values.
     seen: Option<FxHashMap<u64, SmallVec<[usize; 1]>>>,

@@ -316,9 +316,18 @@ impl Checker<'_> {
         })
     }
 
+    /// Every child is checked, so that all their errors are reported.
     fn conds(&mut self, children: &[ast::Expr]) -> Option<Vec<Cond>> {
-        let conds: Vec<Option<Cond>> = children.iter().map(|c| self.cond(c)).collect();
-        conds.into_iter().collect()
+        let mut conds = Vec::with_capacity(children.len());
+        let mut complete = true;
+        for child in children {
+            match self.cond(child) {
+                Some(cond) if complete => conds.push(cond),
+                Some(_) => {}
+                None => complete = false,
+            }
+        }
+        complete.then_some(conds)
     }
 
     fn template(&mut self, t: &ast::RoleTemplate, request: bool) -> Option<RoleTemplate> {
