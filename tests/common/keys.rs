@@ -51,3 +51,21 @@ pub fn hs256(secret: &str, claims: &Value) -> String {
     let tag = aws_lc_rs::hmac::sign(&key, input.as_bytes());
     format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
 }
+
+/// `header.payload.signature` of the exact JSON texts given (duplicate keys
+/// and all), HMAC-SHA256-signed with `secret`.
+pub fn hs256_raw(secret: &[u8], header: &str, payload: &str) -> String {
+    let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload));
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
+    let tag = aws_lc_rs::hmac::sign(&key, input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+}
+
+impl EcKey {
+    /// The exact `header` JSON text signed with this key (ES256).
+    pub fn sign_raw(&self, header: &str, payload: &str) -> String {
+        let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload));
+        let signature = self.pair.sign(&SystemRandom::new(), input.as_bytes()).unwrap();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.as_ref()))
+    }
+}
