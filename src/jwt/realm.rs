@@ -13,6 +13,7 @@ use arc_swap::ArcSwap;
 use regex::Regex;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
@@ -383,21 +384,32 @@ impl Realm {
     /// The claim checks in Elasticsearch's order, then the signature, then
     /// the user and its roles, which go to the cache. (Client
     /// authentication and the cache lookup come first, in `Realms`.)
+    /// `token` is `Some`; the last realm of the chain may take it, to move
+    /// the claims into the user's metadata instead of copying them (no
+    /// other realm will read it).
     fn authenticate(
         &self,
-        token: &Token,
+        token: &mut Option<Token>,
+        last: bool,
         key: Option<&cache::Key>,
         now: SystemTime,
         now_ms: i64,
         program: &Program,
     ) -> Outcome {
-        match self.validate(token, now, now_ms).and_then(|keys| Ok((keys, self.user(token, program)?))) {
-            Ok((keys, user)) => {
+        let Some(checked) = token.as_ref() else {
+            return Outcome::Rejected(self.reject(Stage::NotHandled, "no token"));
+        };
+        let keys = match self.validate(checked, now, now_ms) {
+            Ok(keys) => keys,
+            Err(rejection) => return Outcome::Rejected(rejection),
+        };
+        // `exp` was checked, so it is there; a cache entry is good while
+        // `now < exp + skew`, as the check itself.
+        let exp = checked.claims.get("exp").and_then(millis).unwrap_or(i64::MIN);
+        match self.user(token, last, program) {
+            Ok(user) => {
                 let user = Arc::new(user);
                 if let (Some(cache), Some(key)) = (&self.cache, key) {
-                    // `exp` was checked, so it is there; the entry is good
-                    // while `now < exp + skew`, as the check itself.
-                    let exp = token.claims.get("exp").and_then(millis).unwrap_or(i64::MIN);
                     let tag = Tag { program: program.id(), keys };
                     cache.insert(*key, Arc::clone(&user), tag, exp.saturating_add(self.skew_ms), now_ms);
                 }
@@ -670,8 +682,11 @@ impl Realm {
     }
 
     /// Claims to user (spec §3), then role mapping.
-    fn user(&self, token: &Token, program: &Program) -> Result<AuthenticatedUser, Rejection> {
-        let claims = &token.claims;
+    fn user(&self, token: &mut Option<Token>, take: bool, program: &Program) -> Result<AuthenticatedUser, Rejection> {
+        let Some(checked) = token.as_ref() else {
+            return Err(self.reject(Stage::NotHandled, "no token"));
+        };
+        let claims = &checked.claims;
         let principal = self.read(&self.principal, claims, Stage::Principal)?.into_iter().next();
         // `Strings.hasText`: a principal of only whitespace is no principal.
         let Some(principal) = principal.filter(|p| p.chars().any(|c| !java_whitespace(c))) else {
@@ -698,7 +713,19 @@ impl Realm {
         let dn = read_opt(&self.dn, Stage::Dn)?.into_iter().next();
         let email = read_opt(&self.mail, Stage::Mail)?.into_iter().next();
         let full_name = read_opt(&self.name_claim, Stage::Name)?.into_iter().next();
-        let metadata = self.metadata(claims);
+        let count = claims.len();
+        let metadata = match token.take() {
+            // The last realm moves the claims; the others copy them.
+            Some(owned) if take => {
+                self.metadata(count, owned.claims.into_iter().map(|(k, v)| (Cow::Owned(k), Cow::Owned(v))))
+            }
+            other => {
+                *token = other;
+                let claims = token.as_ref().map(|t| &t.claims);
+                let claims = claims.into_iter().flat_map(|c| c.iter());
+                self.metadata(count, claims.map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v))))
+            }
+        };
         let user = User { username: principal, dn, groups, realm: self.name.clone(), metadata };
         let roles = {
             let model = Model::new(&user).map_err(|e| self.reject(Stage::RoleMapping, e.to_string()))?;
@@ -772,8 +799,12 @@ impl Realm {
     /// `jwt_token_type` always; with `populate_user_metadata`, every claim
     /// that is a string, number, boolean or a flat array of them, as
     /// `jwt_claim_<name>` (dates `exp`, `nbf`, `iat` are not).
-    fn metadata(&self, claims: &Claims) -> Map<String, Value> {
-        let mut metadata = Map::with_capacity(if self.populate_metadata { claims.len() + 1 } else { 1 });
+    fn metadata<'c>(
+        &self,
+        count: usize,
+        claims: impl Iterator<Item = (Cow<'c, str>, Cow<'c, Value>)>,
+    ) -> Map<String, Value> {
+        let mut metadata = Map::with_capacity(if self.populate_metadata { count + 1 } else { 1 });
         let token_type = match self.token_type {
             TokenType::IdToken => "id_token",
             TokenType::AccessToken => "access_token",
@@ -781,19 +812,19 @@ impl Realm {
         metadata.insert("jwt_token_type".into(), token_type.into());
         if self.populate_metadata {
             let scalar = |v: &Value| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
-            for (name, value) in claims.iter() {
-                if matches!(name, "exp" | "nbf" | "iat") {
+            for (name, value) in claims {
+                if matches!(&*name, "exp" | "nbf" | "iat") {
                     continue;
                 }
-                let keep = match value {
+                let keep = match &*value {
                     Value::Array(items) => items.iter().all(scalar),
                     other => scalar(other),
                 };
                 if keep {
                     let mut key = String::with_capacity("jwt_claim_".len() + name.len());
                     key.push_str("jwt_claim_");
-                    key.push_str(name);
-                    metadata.insert(key, value.clone());
+                    key.push_str(&name);
+                    metadata.insert(key, value.into_owned());
                 }
             }
         }
@@ -1025,7 +1056,7 @@ impl Realms {
         };
         let now_ms = millis_of(now);
         let mut rejections: Vec<Rejection> = Vec::new();
-        for realm in self.realms() {
+        for (i, realm) in realms.iter().enumerate() {
             // Client authentication comes before the cache: the secret is
             // not part of the key.
             if let Err(rejection) = realm.check_client(client_secret, now_ms) {
@@ -1040,8 +1071,8 @@ impl Realms {
             if token.is_none() {
                 token = Some(parse()?);
             }
-            let Some(token) = &token else { continue };
-            match realm.authenticate(token, key.as_ref(), now, now_ms, &self.program) {
+            let last = i + 1 == realms.len();
+            match realm.authenticate(&mut token, last, key.as_ref(), now, now_ms, &self.program) {
                 Outcome::Success(user) => return Ok(user),
                 Outcome::Rejected(rejection) => rejections.push(rejection),
             }

@@ -137,6 +137,10 @@ impl Claims {
         self.0.iter().map(|(k, v)| (k.as_str(), v))
     }
 
+    pub(crate) fn into_iter(self) -> impl Iterator<Item = (String, Value)> {
+        self.0.into_iter()
+    }
+
     fn set(&mut self, name: &str, value: Value) {
         match self.0.iter_mut().find(|(k, _)| k == name) {
             Some((_, v)) => *v = value,
