@@ -216,7 +216,8 @@ impl<'a> Meta<'a> {
     fn from_json(value: &'a Value, depth: usize) -> Result<Meta<'a>, MetaError> {
         if let Value::Array(items) = value {
             if depth >= MAX_META_DEPTH {
-                return Err((String::new(), "lists are nested deeper than the limit"));
+                // The number is `MAX_META_DEPTH`.
+                return Err((String::new(), "lists are nested deeper than the limit of 32"));
             }
             for (i, item) in items.iter().enumerate() {
                 // The pointer is built only on the way out of an error.

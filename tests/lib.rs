@@ -12,6 +12,7 @@ mod hostile;
 mod https;
 mod jwt;
 mod library;
+mod limits;
 mod load;
 mod lucene;
 mod reload;

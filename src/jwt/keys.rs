@@ -937,6 +937,11 @@ fn parse_strict_json(json: &str) -> Result<Value, KeyError> {
                 KeyErrorKind::DuplicateMember,
                 format!("jwk set has a duplicate json member `{member}` (line {line}, column {column})"),
             ),
+            // serde_json's recursion limit: a container nested 128 deep.
+            crate::ErrorKind::Json(message) if message.starts_with("recursion limit exceeded") => KeyError::new(
+                KeyErrorKind::InvalidJson,
+                format!("jwk set nests deeper than the json limit of 127 levels (line {line}, column {column})"),
+            ),
             // Only the position is reported, so that no fragment of the
             // document (possibly a secret) can leak.
             _ => KeyError::new(

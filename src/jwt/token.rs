@@ -72,14 +72,14 @@ impl Token {
         else {
             return Err(NotAToken("a signed JWT has three dot-separated parts"));
         };
-        let header = decode_json(header).ok_or(NotAToken("the JOSE header is not base64url-encoded JSON"))?;
+        let header = decode_json(header)?;
         let alg = match header.get("alg") {
             Some(Value::String(alg)) if alg == "none" => return Err(NotAToken("an unsecured JWT (`alg: none`)")),
             Some(Value::String(alg)) => alg.clone(),
             _ => return Err(NotAToken("the JOSE header has no string `alg`")),
         };
         check_header(&header)?;
-        let mut claims = decode_claims(payload).ok_or(NotAToken("the payload is not base64url-encoded JSON"))?;
+        let mut claims = decode_claims(payload)?;
         check_registered_claims(&mut claims)?;
         let signature = decode_base64(signature).ok_or(NotAToken("the signature is not base64url"))?;
         let signing_input = bearer.rfind('.').map_or("", |end| &bearer[..end]).to_owned();
@@ -103,12 +103,22 @@ fn decode_base64(part: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(part).ok()
 }
 
-fn decode_json(part: &str) -> Option<Map<String, Value>> {
-    let bytes = decode_base64(part)?;
-    let text = std::str::from_utf8(&bytes).ok()?;
+/// Whether a JSON error is serde_json's recursion limit: a container
+/// nested 128 deep, which is refused with its own message.
+fn is_too_deep(message: &str) -> bool {
+    message.starts_with("recursion limit exceeded")
+}
+
+fn decode_json(part: &str) -> Result<Map<String, Value>, NotAToken> {
+    const NOT_JSON: NotAToken = NotAToken("the JOSE header is not base64url-encoded JSON");
+    let bytes = decode_base64(part).ok_or(NOT_JSON)?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| NOT_JSON)?;
     match strict_json(text) {
-        Ok(Value::Object(object)) => Some(object),
-        _ => None,
+        Ok(Value::Object(object)) => Ok(object),
+        Err(e) if matches!(e.kind(), crate::ErrorKind::Json(m) if is_too_deep(m)) => {
+            Err(NotAToken("the JOSE header nests deeper than the JSON limit of 127 levels"))
+        }
+        _ => Err(NOT_JSON),
     }
 }
 
@@ -189,13 +199,18 @@ impl<'de> Visitor<'de> for ClaimsSeed {
     }
 }
 
-fn decode_claims(part: &str) -> Option<Claims> {
-    let bytes = decode_base64(part)?;
+fn decode_claims(part: &str) -> Result<Claims, NotAToken> {
+    const NOT_JSON: NotAToken = NotAToken("the payload is not base64url-encoded JSON");
+    let bytes = decode_base64(part).ok_or(NOT_JSON)?;
     let mut de = serde_json::Deserializer::from_slice(&bytes);
-    let claims = ClaimsSeed.deserialize(&mut de).ok()?;
-    de.end().ok()?;
     // A JWT is UTF-8 JSON; serde_json already refuses invalid UTF-8 in strings.
-    Some(claims)
+    ClaimsSeed.deserialize(&mut de).and_then(|claims| de.end().map(|()| claims)).map_err(|e| {
+        if is_too_deep(&e.to_string()) {
+            NotAToken("the payload nests deeper than the JSON limit of 127 levels")
+        } else {
+            NOT_JSON
+        }
+    })
 }
 
 /// The JOSE types of the registered header parameters (nimbus
