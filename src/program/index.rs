@@ -373,6 +373,7 @@ impl PatternBuilder {
         for (i, (_, pattern)) in out.general.iter().enumerate() {
             match pattern.shape() {
                 Shape::Other { required: Some(lit) } if !lit.is_empty() => {
+                    let lit = prefilter_literal(lit);
                     let next = literals.len();
                     let id = *literal_ids.entry(lit).or_insert(next);
                     if id == next {
@@ -394,6 +395,21 @@ impl PatternBuilder {
         }
         Ok(out)
     }
+}
+
+/// The longest prefilter literal, in bytes. Any piece of a required literal
+/// is required too, and the automaton over long self-overlapping literals
+/// (`/aaaa…/`) takes time quadratic in their length to build.
+const MAX_PREFILTER_LITERAL: usize = 64;
+
+/// `literal` cut to at most [`MAX_PREFILTER_LITERAL`] bytes on a character
+/// boundary.
+fn prefilter_literal(literal: &str) -> &str {
+    let mut end = literal.len().min(MAX_PREFILTER_LITERAL);
+    while !literal.is_char_boundary(end) {
+        end -= 1;
+    }
+    &literal[..end]
 }
 
 impl PatternIndex {
@@ -449,6 +465,17 @@ fn add_by_length(tables: &mut Vec<(usize, TableBuilder)>, lit: &str, p: PredId) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefilter_literals_are_cut_on_a_character_boundary() {
+        assert_eq!(prefilter_literal("abc"), "abc");
+        let long = "é".repeat(40); // 80 bytes
+        let cut = prefilter_literal(&long);
+        assert_eq!(cut.len(), 64);
+        assert!(long.starts_with(cut));
+        let odd = format!("a{}", "é".repeat(40));
+        assert_eq!(prefilter_literal(&odd).len(), 63);
+    }
     use proptest::prelude::*;
 
     proptest! {
