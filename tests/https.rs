@@ -2,6 +2,7 @@
 
 use crate::common::https::JwksServer;
 use crate::common::keys::{EcKey, jwk_set};
+use crate::common::wait_until;
 use rolemap::Program;
 use rolemap::jwt::{Realms, settings};
 use serde_json::{Map, Value, json};
@@ -162,11 +163,7 @@ fn url_sets_are_fetched_again_when_the_server_says_they_expire() {
     let realms = ec_realm(&server, reload);
     server.set_body(jwk_set(&[&a, &b]));
     let realm = &realms.realms()[0];
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while realm.jwk_set_status().unwrap().keys != 2 {
-        assert!(Instant::now() < deadline, "not fetched again: {:?}", realm.jwk_set_status());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until("the set was fetched again", || realm.jwk_set_status().unwrap().keys == 2);
     assert!(ok(&realms, &b.sign(&ec_claims("bob"))));
     // Dropping the realms stops the background fetches.
     drop(realms);

@@ -4,6 +4,7 @@
 //! threads authenticate.
 
 use crate::common::keys::{EcKey, hs256, jwk_set};
+use crate::common::wait_until;
 use rolemap::jwt::{Realms, Stage, settings};
 use rolemap::{Engine, Options, Program, Syntax};
 use serde_json::{Map, Value, json};
@@ -222,11 +223,7 @@ fn a_file_set_is_polled_when_reloading_is_enabled() {
     write_atomically(&keys, &jwk_set(&[&a, &b]));
     // No request fails, yet the new key arrives: the background thread read it.
     let realm = &realms.realms()[0];
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while realm.jwk_set_status().unwrap().keys != 2 {
-        assert!(std::time::Instant::now() < deadline, "the set was not polled: {:?}", realm.jwk_set_status());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until("the set was polled", || realm.jwk_set_status().unwrap().keys == 2);
     assert_eq!(realm.jwk_set_status().unwrap().changes, 1);
     // Without the setting nothing is polled, whatever the interval.
     let off = [("pkc_jwkset_reload.enabled", json!(false)), ("pkc_jwkset_reload.file_interval", json!("1s"))];
@@ -249,11 +246,7 @@ fn a_cached_user_of_keys_the_background_reload_removed_is_refused() {
     assert_eq!(realms.cache_stats()[0].1.unwrap().entries, 1);
     write_atomically(&keys, &jwk_set(&[&b]));
     let realm = &realms.realms()[0];
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while realm.jwk_set_status().unwrap().changes == 0 {
-        assert!(std::time::Instant::now() < deadline, "the set was not polled: {:?}", realm.jwk_set_status());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until("the set was polled", || realm.jwk_set_status().unwrap().changes > 0);
     // The background reload emptied the cache: the token is checked again, and fails.
     assert_eq!(stage_of(auth(&realms, &token, SECRET, at(NOW))), Stage::Signature);
 }

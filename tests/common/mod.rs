@@ -9,6 +9,16 @@ use std::path::PathBuf;
 
 pub mod keys;
 
+/// Waits until `done` holds, for at most 30 seconds (then fails, saying
+/// `what`): for what a background thread does in its own time.
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// The folder beside the project that holds the spec and the vectors.
 pub fn shared(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared").join(path)
