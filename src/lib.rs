@@ -4,6 +4,8 @@ pub mod ast;
 pub mod dn;
 mod engine;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod ir;
 pub mod jwt;
 mod matcher;

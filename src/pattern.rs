@@ -53,6 +53,7 @@ mod lucene;
 mod wildcard;
 
 use lucene::LuceneRegex;
+pub(crate) use lucene::verdicts as lucene_verdicts;
 use wildcard::Wildcard;
 
 /// The longest pattern accepted, in bytes of the rule value. Plain literals are not limited

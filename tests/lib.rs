@@ -7,6 +7,7 @@ mod cli;
 mod conformance;
 mod differential;
 mod errors;
+mod fuzz_replay;
 mod hostile;
 #[cfg(feature = "https")]
 mod https;

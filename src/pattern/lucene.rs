@@ -894,8 +894,147 @@ fn required(node: &Node) -> Option<&str> {
     }
 }
 
+/// What the compiled engine, the crate's own DFA and the slow matcher say
+/// about each input, for the `lucene_match` fuzz target; `None` when `body`
+/// does not compile (bad syntax or over a budget, both legitimate).
+pub(crate) fn verdicts(body: &str, inputs: &[&str]) -> Option<Vec<Verdict>> {
+    let ast = parse(body, 1).ok()?;
+    let compiled = LuceneRegex::new(body, 1).ok()?;
+    // A tree without `&`/`~` may still be too big for the own DFA's budget.
+    let own = build_automaton(&ast, MAX_DFA_STATES).ok();
+    let verdicts = inputs
+        .iter()
+        .map(|input| Verdict {
+            compiled: compiled.is_match(input),
+            own: own.as_ref().map(|own| own.is_match(input)),
+            slow: slow::oracle(&ast, input),
+        })
+        .collect();
+    Some(verdicts)
+}
+
+/// One input's answers, see [`verdicts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Verdict {
+    /// The engine rule values use (regex-automata, or the own DFA with `&`/`~`).
+    pub(crate) compiled: bool,
+    /// The own DFA built for any tree, when within its budget.
+    pub(crate) own: Option<bool>,
+    /// The slow matcher.
+    pub(crate) slow: bool,
+}
+
+/// A slow matcher written straight from the definitions, for the tests and
+/// the `lucene_match` fuzz target: no automaton, only sets of spans, so it
+/// shares no code with either engine. Cubic in the input; give it short ones.
+mod slow {
+    use super::{ClassItem, Node, Predefined};
+
+    /// Which spans `s[i..j]` a node matches, as an (n+1)² table.
+    pub(super) fn spans(node: &Node, s: &[char]) -> Vec<Vec<bool>> {
+        let n = s.len();
+        let mut m = vec![vec![false; n + 1]; n + 1];
+        let compose = |a: &[Vec<bool>], b: &[Vec<bool>]| -> Vec<Vec<bool>> {
+            (0..=n).map(|i| (0..=n).map(|j| (0..=n).any(|k| a[i][k] && b[k][j])).collect()).collect()
+        };
+        let identity: Vec<Vec<bool>> = (0..=n).map(|i| (0..=n).map(|j| i == j).collect()).collect();
+        let predefined = |p: Predefined, c: char| match p {
+            Predefined::Digit => c.is_ascii_digit(),
+            Predefined::NotDigit => !c.is_ascii_digit(),
+            Predefined::Space => matches!(c, ' ' | '\t' | '\n' | '\r'),
+            Predefined::NotSpace => !matches!(c, ' ' | '\t' | '\n' | '\r'),
+            Predefined::Word => c.is_ascii_alphanumeric() || c == '_',
+            Predefined::NotWord => !(c.is_ascii_alphanumeric() || c == '_'),
+        };
+        let mut one_char = |accept: &dyn Fn(char) -> bool| {
+            for (i, &c) in s.iter().enumerate() {
+                m[i][i + 1] = accept(c);
+            }
+        };
+        match node {
+            Node::Empty | Node::Named(_) => {}
+            Node::AnyChar => one_char(&|_| true),
+            Node::Predefined(p) => one_char(&|c| predefined(*p, c)),
+            Node::Class { negated, items } => one_char(&|c| {
+                let inside = items.iter().any(|item| match *item {
+                    ClassItem::Range(a, b) => a <= c && c <= b,
+                    ClassItem::Predefined(p) => predefined(p, c),
+                });
+                inside != *negated
+            }),
+            Node::AnyString => m = (0..=n).map(|i| (0..=n).map(|j| i <= j).collect()).collect(),
+            Node::Literal(text) => {
+                let t: Vec<char> = text.chars().collect();
+                for i in 0..=n {
+                    if s[i..].starts_with(&t) {
+                        m[i][i + t.len()] = true;
+                    }
+                }
+            }
+            Node::Interval { min, max, digits } => {
+                for i in 0..n {
+                    for j in i + 1..=n {
+                        let text: String = s[i..j].iter().collect();
+                        let value = text.trim_start_matches('0').parse::<u64>().unwrap_or(0);
+                        m[i][j] = text.bytes().all(|b| b.is_ascii_digit())
+                            && (*digits == 0 || text.len() == *digits)
+                            && (u64::from(*min)..=u64::from(*max)).contains(&value);
+                    }
+                }
+            }
+            Node::Repeat { sub, min, max } => {
+                let x = spans(sub, s);
+                let (min, cap) = (*min as usize, *min as usize + n + 1);
+                let top = max.map_or(cap, |max| (max as usize).min(cap));
+                let mut power = identity.clone();
+                for k in 0..=top {
+                    if k >= min {
+                        for i in 0..=n {
+                            for j in 0..=n {
+                                m[i][j] |= power[i][j];
+                            }
+                        }
+                    }
+                    // No span is left to extend: further powers add nothing
+                    // (this keeps `a{9999}` cheap on short inputs).
+                    if power.iter().all(|row| row.iter().all(|&b| !b)) {
+                        break;
+                    }
+                    power = compose(&power, &x);
+                }
+            }
+            Node::Concat(items) => {
+                m = items.iter().fold(identity, |acc, item| compose(&acc, &spans(item, s)));
+            }
+            Node::Union(items) | Node::Intersection(items) => {
+                let all = matches!(node, Node::Intersection(_));
+                m = vec![vec![all; n + 1]; n + 1];
+                for item in items {
+                    let x = spans(item, s);
+                    for i in 0..=n {
+                        for j in 0..=n {
+                            m[i][j] = if all { m[i][j] && x[i][j] } else { m[i][j] || x[i][j] };
+                        }
+                    }
+                }
+            }
+            Node::Complement(sub) => {
+                let x = spans(sub, s);
+                m = (0..=n).map(|i| (0..=n).map(|j| i <= j && !x[i][j]).collect()).collect();
+            }
+        }
+        m
+    }
+
+    pub(super) fn oracle(ast: &Node, input: &str) -> bool {
+        let s: Vec<char> = input.chars().collect();
+        spans(ast, &s)[0][s.len()]
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::slow::oracle;
     use super::*;
 
     fn re(body: &str) -> LuceneRegex {
@@ -1385,103 +1524,6 @@ mod tests {
         assert_eq!(re("~(abc)").shape(), Shape::Other { required: None });
         assert_eq!(re("(~a)*").shape(), Shape::Other { required: None }); // not "a"
         assert_eq!(re("(.*admin.*)&~(.*test.*)").shape(), Shape::Other { required: Some("admin") });
-    }
-
-    /// A slow matcher written for the tests, straight from the definitions: which spans
-    /// `s[i..j]` a node matches, as an (n+1)² table.
-    fn spans(node: &Node, s: &[char]) -> Vec<Vec<bool>> {
-        let n = s.len();
-        let mut m = vec![vec![false; n + 1]; n + 1];
-        let compose = |a: &[Vec<bool>], b: &[Vec<bool>]| -> Vec<Vec<bool>> {
-            (0..=n).map(|i| (0..=n).map(|j| (0..=n).any(|k| a[i][k] && b[k][j])).collect()).collect()
-        };
-        let identity: Vec<Vec<bool>> = (0..=n).map(|i| (0..=n).map(|j| i == j).collect()).collect();
-        let predefined = |p: Predefined, c: char| match p {
-            Predefined::Digit => c.is_ascii_digit(),
-            Predefined::NotDigit => !c.is_ascii_digit(),
-            Predefined::Space => matches!(c, ' ' | '\t' | '\n' | '\r'),
-            Predefined::NotSpace => !matches!(c, ' ' | '\t' | '\n' | '\r'),
-            Predefined::Word => c.is_ascii_alphanumeric() || c == '_',
-            Predefined::NotWord => !(c.is_ascii_alphanumeric() || c == '_'),
-        };
-        let mut one_char = |accept: &dyn Fn(char) -> bool| {
-            for (i, &c) in s.iter().enumerate() {
-                m[i][i + 1] = accept(c);
-            }
-        };
-        match node {
-            Node::Empty | Node::Named(_) => {}
-            Node::AnyChar => one_char(&|_| true),
-            Node::Predefined(p) => one_char(&|c| predefined(*p, c)),
-            Node::Class { negated, items } => one_char(&|c| {
-                let inside = items.iter().any(|item| match *item {
-                    ClassItem::Range(a, b) => a <= c && c <= b,
-                    ClassItem::Predefined(p) => predefined(p, c),
-                });
-                inside != *negated
-            }),
-            Node::AnyString => m = (0..=n).map(|i| (0..=n).map(|j| i <= j).collect()).collect(),
-            Node::Literal(text) => {
-                let t: Vec<char> = text.chars().collect();
-                for i in 0..=n {
-                    if s[i..].starts_with(&t) {
-                        m[i][i + t.len()] = true;
-                    }
-                }
-            }
-            Node::Interval { min, max, digits } => {
-                for i in 0..n {
-                    for j in i + 1..=n {
-                        let text: String = s[i..j].iter().collect();
-                        let value = text.trim_start_matches('0').parse::<u64>().unwrap_or(0);
-                        m[i][j] = text.bytes().all(|b| b.is_ascii_digit())
-                            && (*digits == 0 || text.len() == *digits)
-                            && (u64::from(*min)..=u64::from(*max)).contains(&value);
-                    }
-                }
-            }
-            Node::Repeat { sub, min, max } => {
-                let x = spans(sub, s);
-                let (min, cap) = (*min as usize, *min as usize + n + 1);
-                let top = max.map_or(cap, |max| (max as usize).min(cap));
-                let mut power = identity.clone();
-                for k in 0..=top {
-                    if k >= min {
-                        for i in 0..=n {
-                            for j in 0..=n {
-                                m[i][j] |= power[i][j];
-                            }
-                        }
-                    }
-                    power = compose(&power, &x);
-                }
-            }
-            Node::Concat(items) => {
-                m = items.iter().fold(identity, |acc, item| compose(&acc, &spans(item, s)));
-            }
-            Node::Union(items) | Node::Intersection(items) => {
-                let all = matches!(node, Node::Intersection(_));
-                m = vec![vec![all; n + 1]; n + 1];
-                for item in items {
-                    let x = spans(item, s);
-                    for i in 0..=n {
-                        for j in 0..=n {
-                            m[i][j] = if all { m[i][j] && x[i][j] } else { m[i][j] || x[i][j] };
-                        }
-                    }
-                }
-            }
-            Node::Complement(sub) => {
-                let x = spans(sub, s);
-                m = (0..=n).map(|i| (0..=n).map(|j| i <= j && !x[i][j]).collect()).collect();
-            }
-        }
-        m
-    }
-
-    fn oracle(ast: &Node, input: &str) -> bool {
-        let s: Vec<char> = input.chars().collect();
-        spans(ast, &s)[0][s.len()]
     }
 
     #[test]
