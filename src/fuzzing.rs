@@ -2,7 +2,7 @@
 //! target. **Not part of the API**: hidden from the documentation, with no
 //! stability promise; it lives in the library so that the committed seeds and
 //! regressions replay as ordinary tests on the stable toolchain
-//! (`tests/fuzz_replay.rs`), while `fuzz/fuzz_targets/<name>.rs` only calls
+//! (`src/fuzzing/replay.rs`, unit tests), while `fuzz/fuzz_targets/<name>.rs` only calls
 //! the function of the same name.
 //!
 //! Every function takes arbitrary bytes and panics only when its property is
@@ -428,3 +428,6 @@ fn signature_verifies(token: &str) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod replay;

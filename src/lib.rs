@@ -4,6 +4,7 @@ pub mod ast;
 pub mod dn;
 mod engine;
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
 mod ir;

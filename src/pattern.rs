@@ -53,6 +53,7 @@ mod lucene;
 mod wildcard;
 
 use lucene::LuceneRegex;
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) use lucene::verdicts as lucene_verdicts;
 use wildcard::Wildcard;
 

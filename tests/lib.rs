@@ -7,7 +7,6 @@ mod cli;
 mod conformance;
 mod differential;
 mod errors;
-mod fuzz_replay;
 mod hostile;
 #[cfg(feature = "https")]
 mod https;

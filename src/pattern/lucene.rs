@@ -897,6 +897,7 @@ fn required(node: &Node) -> Option<&str> {
 /// What the compiled engine, the crate's own DFA and the slow matcher say
 /// about each input, for the `lucene_match` fuzz target; `None` when `body`
 /// does not compile (bad syntax or over a budget, both legitimate).
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn verdicts(body: &str, inputs: &[&str]) -> Option<Vec<Verdict>> {
     let ast = parse(body, 1).ok()?;
     let compiled = LuceneRegex::new(body, 1).ok()?;
@@ -914,6 +915,7 @@ pub(crate) fn verdicts(body: &str, inputs: &[&str]) -> Option<Vec<Verdict>> {
 }
 
 /// One input's answers, see [`verdicts`].
+#[cfg(any(test, feature = "fuzzing"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Verdict {
     /// The engine rule values use (regex-automata, or the own DFA with `&`/`~`).
@@ -927,6 +929,7 @@ pub(crate) struct Verdict {
 /// A slow matcher written straight from the definitions, for the tests and
 /// the `lucene_match` fuzz target: no automaton, only sets of spans, so it
 /// shares no code with either engine. Cubic in the input; give it short ones.
+#[cfg(any(test, feature = "fuzzing"))]
 mod slow {
     use super::{ClassItem, Node, Predefined};
 

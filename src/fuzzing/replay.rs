@@ -1,9 +1,10 @@
-//! The fuzz targets' committed inputs, replayed on the stable toolchain:
+//! The fuzz targets' committed inputs, replayed on the stable toolchain
+//! as unit tests:
 //! every file of `fuzz/seeds/<target>/` and `fuzz/regressions/<target>/`
 //! through `rolemap::fuzzing::<target>`, which panics when its property is
 //! violated. The named tests below pin each bug the fuzzers found.
 
-use rolemap::fuzzing::{self, TARGETS};
+use crate::fuzzing::{self, TARGETS};
 use std::path::{Path, PathBuf};
 
 fn fuzz_dir() -> PathBuf {
