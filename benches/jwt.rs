@@ -1,8 +1,9 @@
 //! The JWT pipeline per algorithm family: authenticate and map (no cache)
 //! against jsonwebtoken's own decode of the same token (signature and
-//! claims checks only, no user, no roles) in the same group, and a token
-//! cache hit. Tokens and keys are the PyJWT-minted fixtures of
-//! `tests/fixtures/jwt/`. `backend_verify` is the floor for the public-key
+//! claims checks only, no user, no roles) in the same group; a token cache
+//! hit; a wrong client secret differing from the right one first or last
+//! (the comparison must take the same time). Tokens and keys are the
+//! PyJWT-minted fixtures of `tests/fixtures/jwt/`. `backend_verify` is the floor for the public-key
 //! algorithms: aws-lc-rs verifying the signature with a key prepared once
 //! (`ParsedPublicKey`), nothing decoded, parsed or checked around it.
 
@@ -22,6 +23,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
+/// The client secret of the realm that requires one.
+const SECRET: &str = "bench-client-shared-secret-of-some-length";
+
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jwt")
 }
@@ -37,12 +41,17 @@ fn pipeline(c: &mut Criterion) {
     let hmac = flat.remove("hmac_jwkset_file").unwrap();
     flat.insert("hmac_jwkset".into(), read(hmac.as_str().unwrap()).into());
     let cached = settings::from_flat(name.as_str().unwrap(), &flat, &fixtures()).unwrap();
+    let mut with_secret = flat.clone();
+    with_secret.insert("client_authentication.type".into(), "shared_secret".into());
+    with_secret.insert("client_authentication.shared_secret".into(), SECRET.into());
+    let with_secret = settings::from_flat(name.as_str().unwrap(), &with_secret, &fixtures()).unwrap();
     flat.insert("jwt.cache.ttl".into(), "0s".into());
     let realm = settings::from_flat(name.as_str().unwrap(), &flat, &fixtures()).unwrap();
     // Map with a thousand-mapping program, as a service would.
     let program = Arc::new(Program::from_json(&workload::mappings(1_000)).unwrap());
     let realms = Realms::new(&[realm], Arc::clone(&program)).unwrap();
-    let cached = Realms::new(&[cached], program).unwrap();
+    let cached = Realms::new(&[cached], Arc::clone(&program)).unwrap();
+    let with_secret = Realms::new(&[with_secret], program).unwrap();
     let now = UNIX_EPOCH + Duration::from_secs(manifest["now"].as_u64().unwrap());
     let pkc: JwkSet = serde_json::from_str(&read("keys/pkc.jwkset.json")).unwrap();
 
@@ -67,6 +76,33 @@ fn pipeline(c: &mut Criterion) {
                     cached.authenticate([("Authorization", black_box(bearer.as_str()))], now).unwrap().roles.len()
                 })
             });
+            // A wrong client secret, differing from the right one in its
+            // first or in its last byte: the comparison (of SHA-256
+            // digests, in constant time) must not tell them apart. The token
+            // is cached, so nothing but the comparison differs.
+            let right = format!("SharedSecret {SECRET}");
+            assert!(
+                with_secret
+                    .authenticate(
+                        [("Authorization", bearer.as_str()), ("ES-Client-Authentication", right.as_str())],
+                        now
+                    )
+                    .is_ok()
+            );
+            for (which, wrong) in
+                [("first", format!("X{}", &SECRET[1..])), ("last", format!("{}X", &SECRET[..SECRET.len() - 1]))]
+            {
+                let wrong = format!("SharedSecret {wrong}");
+                group.bench_function(BenchmarkId::new("wrong_client_secret", which), |b| {
+                    b.iter(|| {
+                        let headers = [
+                            ("Authorization", bearer.as_str()),
+                            ("ES-Client-Authentication", black_box(wrong.as_str())),
+                        ];
+                        with_secret.authenticate(headers, now).is_err()
+                    })
+                });
+            }
         }
         if let Some(kid) = kid {
             let jwk = pkc.find(kid).unwrap();
