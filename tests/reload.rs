@@ -212,22 +212,26 @@ fn concurrent_failures_all_see_the_new_keys() {
     assert!((1..=8).contains(&status.reloads), "{status:?}");
 }
 
+/// Realms whose key file is read every second when `enabled`.
+fn polled_every_second(dir: &Path, enabled: bool) -> Realms {
+    let reload = [("pkc_jwkset_reload.enabled", json!(enabled)), ("pkc_jwkset_reload.file_interval", json!("1s"))];
+    Realms::new(&[realm_settings(dir, &reload)], granting("r")).unwrap()
+}
+
 #[test]
 fn a_file_set_is_polled_when_reloading_is_enabled() {
     let dir = Dir::new("periodic-file");
     let (a, b) = (EcKey::generate("a"), EcKey::generate("b"));
     let keys = dir.path().join("keys.json");
     write_atomically(&keys, &jwk_set(&[&a]));
-    let reload = [("pkc_jwkset_reload.enabled", json!(true)), ("pkc_jwkset_reload.file_interval", json!("1s"))];
-    let realms = Realms::new(&[realm_settings(dir.path(), &reload)], granting("r")).unwrap();
+    let realms = polled_every_second(dir.path(), true);
     write_atomically(&keys, &jwk_set(&[&a, &b]));
     // No request fails, yet the new key arrives: the background thread read it.
     let realm = &realms.realms()[0];
     wait_until("the set was polled", || realm.jwk_set_status().unwrap().keys == 2);
     assert_eq!(realm.jwk_set_status().unwrap().changes, 1);
     // Without the setting nothing is polled, whatever the interval.
-    let off = [("pkc_jwkset_reload.enabled", json!(false)), ("pkc_jwkset_reload.file_interval", json!("1s"))];
-    let quiet = Realms::new(&[realm_settings(dir.path(), &off)], granting("r")).unwrap();
+    let quiet = polled_every_second(dir.path(), false);
     write_atomically(&keys, &jwk_set(&[&b]));
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(quiet.realms()[0].jwk_set_status().unwrap().reloads, 0);
@@ -239,8 +243,7 @@ fn a_cached_user_of_keys_the_background_reload_removed_is_refused() {
     let (a, b) = (EcKey::generate("a"), EcKey::generate("b"));
     let keys = dir.path().join("keys.json");
     write_atomically(&keys, &jwk_set(&[&a]));
-    let reload = [("pkc_jwkset_reload.enabled", json!(true)), ("pkc_jwkset_reload.file_interval", json!("1s"))];
-    let realms = Realms::new(&[realm_settings(dir.path(), &reload)], granting("r")).unwrap();
+    let realms = polled_every_second(dir.path(), true);
     let token = a.sign(&claims("alice"));
     auth(&realms, &token, SECRET, at(NOW)).unwrap();
     assert_eq!(realms.cache_stats()[0].1.unwrap().entries, 1);
