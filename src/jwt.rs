@@ -16,12 +16,14 @@ mod fetch;
 mod java_regex;
 mod jwks;
 pub mod keys;
+mod members;
 mod realm;
 pub mod settings;
 mod token;
 
 pub use cache::CacheStats;
 pub use jwks::JwkSetStatus;
+pub use members::Metadata;
 pub use realm::{AuthenticatedUser, Realm, Realms, Rejection, Stage};
 pub use token::{MAX_TOKEN_LEN, NotAToken, Token};
 

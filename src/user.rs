@@ -296,7 +296,7 @@ pub struct Model<'a> {
     /// By group, computed for all groups at once.
     groups_normalized: OnceLock<Box<[Option<Box<str>>]>>,
     /// Sorted by key. Inline for the few keys most users have.
-    pub(crate) metadata: SmallVec<[(&'a str, Meta<'a>); 8]>,
+    pub(crate) metadata: SmallVec<[(&'a str, Meta<'a>); 16]>,
     /// Whether some metadata integer is past the 64-bit range, which an
     /// integer rule refuses (so most users skip that check).
     pub(crate) has_big_number: bool,
@@ -306,27 +306,44 @@ impl<'a> Model<'a> {
     /// Builds the model of `user`, or fails as Elasticsearch does for a user
     /// whose metadata holds an object.
     pub fn new(user: &'a User) -> Result<Self, UserError> {
-        let mut metadata: SmallVec<[(&str, Meta); 8]> = SmallVec::with_capacity(user.metadata.len());
-        for (key, value) in &user.metadata {
+        Self::from_parts(
+            &user.username,
+            &user.realm,
+            user.dn.as_deref(),
+            &user.groups,
+            user.metadata.iter().map(|(k, v)| (k.as_str(), v)),
+        )
+    }
+
+    /// The model of a user given by its parts, `metadata` with distinct keys.
+    pub(crate) fn from_parts(
+        username: &'a str,
+        realm: &'a str,
+        dn: Option<&'a str>,
+        groups: &'a [String],
+        metadata: impl ExactSizeIterator<Item = (&'a str, &'a Value)>,
+    ) -> Result<Self, UserError> {
+        let mut entries: SmallVec<[(&str, Meta); 16]> = SmallVec::with_capacity(metadata.len());
+        for (key, value) in metadata {
             let meta = Meta::from_json(value, 0).map_err(|(rest, message)| {
                 let key = key.replace('~', "~0").replace('/', "~1");
                 UserError::new(format!("/metadata/{key}{rest}"), message)
             })?;
-            metadata.push((key.as_str(), meta));
+            entries.push((key, meta));
         }
-        metadata.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let has_big_number = metadata.iter().any(|(_, m)| m.big_number().is_some());
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let has_big_number = entries.iter().any(|(_, m)| m.big_number().is_some());
         // Groups are a set, but a repeated group changes no match (groups
         // are any-of), so they are kept as given; templates see them
         // deduplicated.
         Ok(Self {
-            username: &user.username,
-            realm: &user.realm,
-            dn: user.dn.as_deref(),
-            groups: &user.groups,
+            username,
+            realm,
+            dn,
+            groups,
             dn_normalized: OnceLock::new(),
             groups_normalized: OnceLock::new(),
-            metadata,
+            metadata: entries,
             has_big_number,
         })
     }

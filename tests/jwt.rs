@@ -117,9 +117,9 @@ fn jwt_realm_vectors() {
                     problems.push(format!("groups {groups:?}"));
                 }
                 if let Some(metadata) = expect.get("metadata")
-                    && Value::Object(user.metadata.clone()) != *metadata
+                    && Value::Object(user.metadata.to_map()) != *metadata
                 {
-                    problems.push(format!("metadata {}", Value::Object(user.metadata.clone())));
+                    problems.push(format!("metadata {}", Value::Object(user.metadata.to_map())));
                 }
                 for (key, got) in [("dn", &user.dn), ("full_name", &user.full_name), ("email", &user.email)] {
                     if let Some(want) = expect.get(key)

@@ -5,15 +5,15 @@
 use super::cache::{self, CacheStats, Tag, TokenCache};
 use super::jwks::{JwkSetStatus, PkcKeys, Reloaded, Reloader};
 use super::keys::{Algorithm, Jwk, SignatureFailure, verify_signature};
+use super::members::{Members, Metadata};
 use super::settings::{ClientAuthType, RealmSettings, Secret, TokenType};
 use super::token::{Claims, Token, millis};
 use crate::pattern::Pattern;
-use crate::{Model, Program, Scratch, User};
+use crate::{Model, Program, Scratch};
 use arc_swap::ArcSwap;
 use regex::Regex;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
@@ -168,7 +168,7 @@ pub struct AuthenticatedUser {
     /// The full name (`claims.name`).
     pub full_name: Option<String>,
     /// `jwt_token_type` and, with `populate_user_metadata`, `jwt_claim_*`.
-    pub metadata: Map<String, Value>,
+    pub metadata: Metadata,
     /// The granted roles, sorted.
     pub roles: Vec<String>,
 }
@@ -490,10 +490,10 @@ impl Realm {
         })?;
         // alg: by exact name against the configured list, which holds only
         // algorithms this realm can verify.
-        let Some(alg) = token.alg.parse::<Algorithm>().ok().filter(|a| self.algorithms.contains(a)) else {
+        let Some(alg) = token.alg().parse::<Algorithm>().ok().filter(|a| self.algorithms.contains(a)) else {
             let allowed: Vec<&str> = self.algorithms.iter().map(|a| a.as_str()).collect();
             let reason =
-                format!("invalid JWT algorithm [{}], allowed algorithms are [{}]", token.alg, allowed.join(","));
+                format!("invalid JWT algorithm [{}], allowed algorithms are [{}]", token.alg(), allowed.join(","));
             return Err(self.reject(Stage::Alg, reason));
         };
         self.check_date(claims, "iat", true, Stage::Iat, now_ms)?;
@@ -541,30 +541,34 @@ impl Realm {
         stage: Stage,
         allowed: impl Fn(&str) -> bool,
     ) -> Result<(), Rejection> {
-        let (label, value) = match (claims.get(name), fallback) {
-            (Some(value), _) => (name.to_owned(), Some(value)),
-            (None, Some(fallback)) => (format!("{fallback} (fallback of {name})"), claims.get(fallback)),
-            (None, None) => (name.to_owned(), None),
+        let (value, fell_back) = match (claims.get(name), fallback) {
+            (Some(value), _) => (Some(value), false),
+            (None, Some(fallback)) => (claims.get(fallback), true),
+            (None, None) => (None, false),
         };
-        let values: Vec<&str> = match value {
+        // Built only for a message: the accepted path allocates nothing.
+        let label = || match fallback.filter(|_| fell_back) {
+            Some(fallback) => format!("{fallback} (fallback of {name})"),
+            None => name.to_owned(),
+        };
+        let values: &[Value] = match value {
             None | Some(Value::Null) => {
-                return Err(self.reject(stage, format!("missing required string claim [{label}]")));
+                return Err(self.reject(stage, format!("missing required string claim [{}]", label())));
             }
-            Some(Value::String(s)) => vec![s.as_str()],
+            Some(one @ Value::String(_)) => std::slice::from_ref(one),
             // A string list may hold nulls (nimbus keeps them); they match nothing.
-            Some(Value::Array(items)) if multi && items.iter().all(|v| v.is_string() || v.is_null()) => {
-                items.iter().filter_map(Value::as_str).collect()
-            }
+            Some(Value::Array(items)) if multi && items.iter().all(|v| v.is_string() || v.is_null()) => items,
             Some(_) => {
                 let kind = if multi { "string array" } else { "string" };
-                return Err(self.reject(stage, format!("cannot parse string claim [{label}] as {kind}")));
+                return Err(self.reject(stage, format!("cannot parse string claim [{}] as {kind}", label())));
             }
         };
-        if values.iter().any(|v| allowed(v)) {
+        if values.iter().filter_map(Value::as_str).any(allowed) {
             Ok(())
         } else {
-            let shown = values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ");
-            Err(self.reject(stage, format!("string claim [{label}] has value {shown}, which is not allowed")))
+            let shown =
+                values.iter().filter_map(Value::as_str).map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ");
+            Err(self.reject(stage, format!("string claim [{}] has value {shown}, which is not allowed", label())))
         }
     }
 
@@ -687,7 +691,7 @@ impl Realm {
             return Err(self.reject(Stage::NotHandled, "no token"));
         };
         let claims = &checked.claims;
-        let principal = self.read(&self.principal, claims, Stage::Principal)?.into_iter().next();
+        let principal = self.read_first(&self.principal, claims, Stage::Principal)?;
         // `Strings.hasText`: a principal of only whitespace is no principal.
         let Some(principal) = principal.filter(|p| p.chars().any(|c| !java_whitespace(c))) else {
             let reason =
@@ -703,32 +707,34 @@ impl Realm {
             );
             return Err(self.reject(Stage::AuthorizationRealms, reason));
         }
-        let read_opt = |reader: &Option<ClaimReader>, stage| -> Result<Vec<String>, Rejection> {
-            match reader {
-                Some(reader) => self.read(reader, claims, stage),
-                None => Ok(Vec::new()),
-            }
+        let first = |reader: &Option<ClaimReader>, stage| match reader {
+            Some(reader) => self.read_first(reader, claims, stage),
+            None => Ok(None),
         };
-        let groups = read_opt(&self.groups, Stage::Groups)?;
-        let dn = read_opt(&self.dn, Stage::Dn)?.into_iter().next();
-        let email = read_opt(&self.mail, Stage::Mail)?.into_iter().next();
-        let full_name = read_opt(&self.name_claim, Stage::Name)?.into_iter().next();
-        let count = claims.len();
+        let mut groups = Vec::new();
+        if let Some(reader) = &self.groups {
+            self.read(reader, claims, Stage::Groups, |g| {
+                groups.push(g.to_owned());
+                true
+            })?;
+        }
+        let dn = first(&self.dn, Stage::Dn)?;
+        let email = first(&self.mail, Stage::Mail)?;
+        let full_name = first(&self.name_claim, Stage::Name)?;
         let metadata = match token.take() {
             // The last realm moves the claims; the others copy them.
-            Some(owned) if take => {
-                self.metadata(count, owned.claims.into_iter().map(|(k, v)| (Cow::Owned(k), Cow::Owned(v))))
-            }
+            Some(owned) if take => self.metadata(Claimed::Owned(owned.claims)),
             other => {
                 *token = other;
-                let claims = token.as_ref().map(|t| &t.claims);
-                let claims = claims.into_iter().flat_map(|c| c.iter());
-                self.metadata(count, claims.map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v))))
+                match token.as_ref() {
+                    Some(t) => self.metadata(Claimed::Borrowed(&t.claims)),
+                    None => self.metadata(Claimed::Borrowed(&Claims::default())),
+                }
             }
         };
-        let user = User { username: principal, dn, groups, realm: self.name.clone(), metadata };
         let roles = {
-            let model = Model::new(&user).map_err(|e| self.reject(Stage::RoleMapping, e.to_string()))?;
+            let model = Model::from_parts(&principal, &self.name, dn.as_deref(), &groups, metadata.iter())
+                .map_err(|e| self.reject(Stage::RoleMapping, e.to_string()))?;
             SCRATCH.with(|scratch| {
                 let mut scratch = scratch.borrow_mut();
                 program.evaluate(&model, &mut scratch).map(|roles| {
@@ -740,21 +746,19 @@ impl Realm {
             })
         };
         let roles = roles.map_err(|e| self.reject(Stage::RoleMapping, e.to_string()))?;
-        Ok(AuthenticatedUser {
-            realm: user.realm,
-            principal: user.username,
-            groups: user.groups,
-            dn: user.dn,
-            email,
-            full_name,
-            metadata: user.metadata,
-            roles,
-        })
+        Ok(AuthenticatedUser { realm: self.name.clone(), principal, groups, dn, email, full_name, metadata, roles })
     }
 
     /// `ClaimParser`: the claim's string values (the fallback claim stands in
-    /// when the claim is absent), each through the pattern's group 1.
-    fn read(&self, reader: &ClaimReader, claims: &Claims, stage: Stage) -> Result<Vec<String>, Rejection> {
+    /// when the claim is absent), each through the pattern's group 1, handed
+    /// to `each` until it returns `false`.
+    fn read(
+        &self,
+        reader: &ClaimReader,
+        claims: &Claims,
+        stage: Stage,
+        mut each: impl FnMut(&str) -> bool,
+    ) -> Result<(), Rejection> {
         let mut name = reader.claim.as_str();
         if self.token_type == TokenType::AccessToken && !claims.contains_key(name) {
             match name {
@@ -763,13 +767,11 @@ impl Realm {
                 _ => {}
             }
         }
-        let values: Vec<&str> = match claims.get(name) {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::String(s)) => vec![s],
+        let values: &[Value] = match claims.get(name) {
+            None | Some(Value::Null) => &[],
+            Some(one @ Value::String(_)) => std::slice::from_ref(one),
             // `ClaimParser` wants every element to be a string; a null fails too.
-            Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
-                items.iter().filter_map(Value::as_str).collect()
-            }
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => items,
             Some(_) => {
                 let reason = format!(
                     "setting [{}] expects claim [{name}] with a string or a string array value",
@@ -778,10 +780,15 @@ impl Realm {
                 return Err(self.reject(stage, reason));
             }
         };
+        let values = values.iter().filter_map(Value::as_str);
         let Some(pattern) = &reader.pattern else {
-            return Ok(values.into_iter().map(str::to_owned).collect());
+            for value in values {
+                if !each(value) {
+                    break;
+                }
+            }
+            return Ok(());
         };
-        let mut out = Vec::new();
         for value in values {
             let Some(captures) = pattern.captures(value) else { continue };
             if pattern.captures_len() < 2 {
@@ -789,47 +796,78 @@ impl Realm {
                 let reason = format!("the claim pattern of [{}] has no capture group", reader.setting);
                 return Err(self.reject(stage, reason));
             }
-            if let Some(group) = captures.get(1).filter(|g| !g.as_str().is_empty()) {
-                out.push(group.as_str().to_owned());
+            if let Some(group) = captures.get(1).filter(|g| !g.as_str().is_empty())
+                && !each(group.as_str())
+            {
+                break;
             }
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// The first value [`read`](Self::read) gives.
+    fn read_first(&self, reader: &ClaimReader, claims: &Claims, stage: Stage) -> Result<Option<String>, Rejection> {
+        let mut first = None;
+        self.read(reader, claims, stage, |v| {
+            first = Some(v.to_owned());
+            false
+        })?;
+        Ok(first)
     }
 
     /// `jwt_token_type` always; with `populate_user_metadata`, every claim
     /// that is a string, number, boolean or a flat array of them, as
     /// `jwt_claim_<name>` (dates `exp`, `nbf`, `iat` are not).
-    fn metadata<'c>(
-        &self,
-        count: usize,
-        claims: impl Iterator<Item = (Cow<'c, str>, Cow<'c, Value>)>,
-    ) -> Map<String, Value> {
-        let mut metadata = Map::with_capacity(if self.populate_metadata { count + 1 } else { 1 });
+    fn metadata(&self, claims: Claimed<'_>) -> Metadata {
+        const PREFIX: &str = "jwt_claim_";
+        let all = match &claims {
+            Claimed::Owned(c) => c,
+            Claimed::Borrowed(c) => *c,
+        };
+        let (count, name_bytes) = if self.populate_metadata {
+            (all.len() + 1, all.iter().map(|(n, _)| PREFIX.len() + n.len()).sum::<usize>() + 16)
+        } else {
+            (1, 16)
+        };
+        let mut metadata = Members::with_capacity(count, name_bytes);
         let token_type = match self.token_type {
             TokenType::IdToken => "id_token",
             TokenType::AccessToken => "access_token",
         };
-        metadata.insert("jwt_token_type".into(), token_type.into());
+        metadata.push("jwt_token_type", token_type.into());
         if self.populate_metadata {
             let scalar = |v: &Value| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
-            for (name, value) in claims {
-                if matches!(&*name, "exp" | "nbf" | "iat") {
-                    continue;
-                }
-                let keep = match &*value {
-                    Value::Array(items) => items.iter().all(scalar),
-                    other => scalar(other),
-                };
-                if keep {
-                    let mut key = String::with_capacity("jwt_claim_".len() + name.len());
-                    key.push_str("jwt_claim_");
-                    key.push_str(&name);
-                    metadata.insert(key, value.into_owned());
+            let keep = |name: &str, value: &Value| {
+                !matches!(name, "exp" | "nbf" | "iat")
+                    && match value {
+                        Value::Array(items) => items.iter().all(scalar),
+                        other => scalar(other),
+                    }
+            };
+            // Claim names are distinct, and none starts `jwt_claim_` after
+            // `jwt_token_type`: every key is new.
+            match claims {
+                Claimed::Owned(claims) => claims.for_each_owned(|name, value| {
+                    if keep(name, &value) {
+                        metadata.push_prefixed(PREFIX, name, value);
+                    }
+                }),
+                Claimed::Borrowed(claims) => {
+                    for (name, value) in claims.iter().filter(|(n, v)| keep(n, v)) {
+                        metadata.push_prefixed(PREFIX, name, value.clone());
+                    }
                 }
             }
         }
-        metadata
+        Metadata(metadata)
     }
+}
+
+/// The claims a realm builds a user's metadata from: moved out of the token
+/// by the last realm of the chain, borrowed by the others.
+enum Claimed<'a> {
+    Owned(Claims),
+    Borrowed(&'a Claims),
 }
 
 /// Milliseconds since the epoch (negative before it).

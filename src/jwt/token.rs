@@ -11,12 +11,14 @@
 //! canonical (no padding, no `+` or `/`), and JSON objects must not repeat a
 //! key.
 
-use crate::parse::{StrictValue, strict_json};
+use super::members::Members;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rustc_hash::FxHashSet;
-use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
-use serde_json::{Map, Value};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use smallvec::SmallVec;
+use std::borrow::Cow;
 use std::fmt;
 
 /// The longest bearer token read, in bytes: Elasticsearch's default HTTP
@@ -37,16 +39,14 @@ impl fmt::Display for NotAToken {
 /// A parsed, not yet validated, signed JWT.
 #[derive(Clone)]
 pub struct Token {
-    /// The JOSE header.
-    pub(crate) header: Map<String, Value>,
-    /// `alg` from the header.
-    pub(crate) alg: String,
+    /// The JOSE header; parsing made sure `alg` is a string.
+    pub(crate) header: Claims,
     /// The claims, with registered claims checked for type.
     pub(crate) claims: Claims,
     /// `header.payload`, the bytes the signature covers.
     pub(crate) signing_input: String,
-    /// The decoded signature. Never printed.
-    pub(crate) signature: Vec<u8>,
+    /// The decoded signature (inline up to RSA-4096's 512 bytes). Never printed.
+    pub(crate) signature: SmallVec<[u8; 512]>,
 }
 
 impl fmt::Debug for Token {
@@ -67,23 +67,32 @@ impl Token {
             return Err(NotAToken("the token is longer than the 16 KiB an HTTP header may carry"));
         }
         let mut parts = bearer.split('.');
-        let (Some(header), Some(payload), Some(signature), None) =
+        let (Some(header), Some(payload), Some(signature_part), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(NotAToken("a signed JWT has three dot-separated parts"));
         };
-        let header = decode_json(header)?;
-        let alg = match header.get("alg") {
+        // Header and payload are decoded into one buffer in turn, on the
+        // stack unless the payload is large.
+        let mut buffer = SmallVec::new();
+        let header = decode_object(header, &mut buffer, Part::Header)?;
+        match header.get("alg") {
             Some(Value::String(alg)) if alg == "none" => return Err(NotAToken("an unsecured JWT (`alg: none`)")),
-            Some(Value::String(alg)) => alg.clone(),
+            Some(Value::String(_)) => {}
             _ => return Err(NotAToken("the JOSE header has no string `alg`")),
-        };
+        }
         check_header(&header)?;
-        let mut claims = decode_claims(payload)?;
+        let mut claims = decode_object(payload, &mut buffer, Part::Payload)?;
         check_registered_claims(&mut claims)?;
-        let signature = decode_base64(signature).ok_or(NotAToken("the signature is not base64url"))?;
-        let signing_input = bearer.rfind('.').map_or("", |end| &bearer[..end]).to_owned();
-        Ok(Token { header, alg, claims, signing_input, signature })
+        let mut signature = SmallVec::new();
+        decode_base64(signature_part, &mut signature).ok_or(NotAToken("the signature is not base64url"))?;
+        let signing_input = bearer[..bearer.len() - signature_part.len() - 1].to_owned();
+        Ok(Token { header, claims, signing_input, signature })
+    }
+
+    /// `alg` from the header.
+    pub(crate) fn alg(&self) -> &str {
+        self.header.get("alg").and_then(Value::as_str).unwrap_or_default()
     }
 
     /// The `kid` header, if it is a string.
@@ -97,10 +106,14 @@ impl Token {
     }
 }
 
-fn decode_base64(part: &str) -> Option<Vec<u8>> {
-    // The engine refuses padding, the standard alphabet and non-canonical
-    // trailing bits.
-    URL_SAFE_NO_PAD.decode(part).ok()
+/// Decodes base64url into `out` (emptied first). The engine refuses
+/// padding, the standard alphabet and non-canonical trailing bits.
+fn decode_base64<const N: usize>(part: &str, out: &mut SmallVec<[u8; N]>) -> Option<()> {
+    out.clear();
+    out.resize(base64::decoded_len_estimate(part.len()), 0);
+    let len = URL_SAFE_NO_PAD.decode_slice(part, out).ok()?;
+    out.truncate(len);
+    Some(())
 }
 
 /// Whether a JSON error is serde_json's recursion limit: a container
@@ -109,58 +122,40 @@ fn is_too_deep(message: &str) -> bool {
     message.starts_with("recursion limit exceeded")
 }
 
-fn decode_json(part: &str) -> Result<Map<String, Value>, NotAToken> {
-    const NOT_JSON: NotAToken = NotAToken("the JOSE header is not base64url-encoded JSON");
-    let bytes = decode_base64(part).ok_or(NOT_JSON)?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| NOT_JSON)?;
-    match strict_json(text) {
-        Ok(Value::Object(object)) => Ok(object),
-        Err(e) if matches!(e.kind(), crate::ErrorKind::Json(m) if is_too_deep(m)) => {
-            Err(NotAToken("the JOSE header nests deeper than the JSON limit of 127 levels"))
-        }
-        _ => Err(NOT_JSON),
-    }
+/// The two JSON parts of a token, for messages.
+#[derive(Clone, Copy)]
+enum Part {
+    Header,
+    Payload,
 }
 
-/// The claims of a token, in token order.
-///
-/// A token holds a few dozen claims at most and each realm reads only a
-/// handful, so a list searched by name costs less than a hash map built
-/// for every token.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Claims(Vec<(String, Value)>);
-
-impl Claims {
-    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
-    }
-
-    pub(crate) fn contains_key(&self, name: &str) -> bool {
-        self.get(name).is_some()
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v))
-    }
-
-    pub(crate) fn into_iter(self) -> impl Iterator<Item = (String, Value)> {
-        self.0.into_iter()
-    }
-
-    fn set(&mut self, name: &str, value: Value) {
-        match self.0.iter_mut().find(|(k, _)| k == name) {
-            Some((_, v)) => *v = value,
-            None => self.0.push((name.to_owned(), value)),
-        }
-    }
+/// Decodes a base64url JSON object part, refusing repeated names at any depth.
+fn decode_object(part: &str, buffer: &mut SmallVec<[u8; 2048]>, which: Part) -> Result<Claims, NotAToken> {
+    let (not_json, too_deep) = match which {
+        Part::Header => (
+            NotAToken("the JOSE header is not base64url-encoded JSON"),
+            NotAToken("the JOSE header nests deeper than the JSON limit of 127 levels"),
+        ),
+        Part::Payload => (
+            NotAToken("the payload is not base64url-encoded JSON"),
+            NotAToken("the payload nests deeper than the JSON limit of 127 levels"),
+        ),
+    };
+    decode_base64(part, buffer).ok_or_else(|| not_json.clone())?;
+    let mut de = serde_json::Deserializer::from_slice(buffer);
+    // A JWT is UTF-8 JSON; serde_json refuses invalid UTF-8 in strings, and
+    // any other byte outside ASCII is a syntax error.
+    ClaimsSeed
+        .deserialize(&mut de)
+        .and_then(|claims| de.end().map(|()| claims))
+        .map_err(|e| if is_too_deep(&e.to_string()) { too_deep } else { not_json })
 }
 
-/// Reads the claims object, refusing a repeated claim name as the strict
-/// JSON reader does for nested objects.
+/// The claims of a token, or its header parameters, in token order.
+pub(crate) type Claims = Members;
+
+/// Reads a JSON object of a token, refusing a repeated member name as the
+/// strict JSON reader does for nested objects.
 struct ClaimsSeed;
 
 impl<'de> DeserializeSeed<'de> for ClaimsSeed {
@@ -178,49 +173,233 @@ impl<'de> Visitor<'de> for ClaimsSeed {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Claims, A::Error> {
-        let mut claims = Vec::new();
+        let mut claims = Claims::with_capacity(16, 128);
         // Past a few dozen names, a set keeps the duplicate check linear.
-        let mut names: Option<FxHashSet<String>> = None;
-        while let Some(key) = map.next_key::<String>()? {
+        let mut names: Option<FxHashSet<Box<str>>> = None;
+        while let Some(key) = map.next_key_seed(NameSeed)? {
             let repeated = match &mut names {
-                Some(names) => !names.insert(key.clone()),
-                None => claims.iter().any(|(k, _): &(String, Value)| *k == key),
+                Some(names) => !names.insert(key.as_ref().into()),
+                None => claims.contains_key(&key),
             };
             if repeated {
                 return Err(de::Error::custom("a claim name is repeated"));
             }
             if names.is_none() && claims.len() >= 32 {
-                names = Some(claims.iter().map(|(k, _)| k.clone()).chain(std::iter::once(key.clone())).collect());
+                names =
+                    Some(claims.iter().map(|(k, _)| k).chain(std::iter::once(key.as_ref())).map(Into::into).collect());
             }
-            let value = map.next_value_seed(StrictValue)?;
-            claims.push((key, value));
+            let value = map.next_value_seed(MemberValue)?;
+            claims.push(&key, value);
         }
-        Ok(Claims(claims))
+        Ok(claims)
     }
 }
 
-fn decode_claims(part: &str) -> Result<Claims, NotAToken> {
-    const NOT_JSON: NotAToken = NotAToken("the payload is not base64url-encoded JSON");
-    let bytes = decode_base64(part).ok_or(NOT_JSON)?;
-    let mut de = serde_json::Deserializer::from_slice(&bytes);
-    // A JWT is UTF-8 JSON; serde_json already refuses invalid UTF-8 in strings.
-    ClaimsSeed.deserialize(&mut de).and_then(|claims| de.end().map(|()| claims)).map_err(|e| {
-        if is_too_deep(&e.to_string()) {
-            NotAToken("the payload nests deeper than the JSON limit of 127 levels")
-        } else {
-            NOT_JSON
+/// A member's value. Nothing reads inside an object or a nested array of a
+/// token: a realm reads strings and arrays of strings, and metadata keeps
+/// only scalars and flat arrays of them (spec §3.5). So scalars and arrays
+/// are kept, while an object, and a container inside an array, is checked
+/// as strictly as the rest (no repeated names, the nesting limit) and kept
+/// empty: an IdP's large nested claims cost no allocation.
+struct MemberValue;
+
+impl<'de> DeserializeSeed<'de> for MemberValue {
+    type Value = Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MemberValue {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
+        while let Some(item) = seq.next_element_seed(Element)? {
+            items.push(item);
         }
-    })
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+        Checked.visit_map(map).map(|()| Value::Object(serde_json::Map::new()))
+    }
+}
+
+/// An array element: a scalar as [`MemberValue`] keeps it, a container
+/// checked and kept empty.
+struct Element;
+
+impl<'de> DeserializeSeed<'de> for Element {
+    type Value = Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Element {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        MemberValue.visit_bool(v)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        MemberValue.visit_i64(v)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        MemberValue.visit_u64(v)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        MemberValue.visit_f64(v)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        MemberValue.visit_str(v)
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        MemberValue.visit_string(v)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        MemberValue.visit_unit()
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
+        Checked.visit_seq(seq).map(|()| Value::Array(Vec::new()))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+        Checked.visit_map(map).map(|()| Value::Object(serde_json::Map::new()))
+    }
+}
+
+/// Any JSON value, read and checked (no repeated names in an object) but
+/// not kept.
+struct Checked;
+
+impl<'de> DeserializeSeed<'de> for Checked {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Checked {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Checked)?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut names: SmallVec<[Cow<'de, str>; 8]> = SmallVec::new();
+        // Past a few dozen names, a set keeps the duplicate check linear.
+        let mut set: Option<FxHashSet<Cow<'de, str>>> = None;
+        while let Some(name) = map.next_key_seed(NameSeed)? {
+            let repeated = match &mut set {
+                Some(set) => !set.insert(name),
+                None if names.contains(&name) => true,
+                None if names.len() >= 32 => {
+                    let mut all: FxHashSet<_> = names.drain(..).collect();
+                    all.insert(name);
+                    set = Some(all);
+                    false
+                }
+                None => {
+                    names.push(name);
+                    false
+                }
+            };
+            if repeated {
+                return Err(de::Error::custom("a member name is repeated"));
+            }
+            map.next_value_seed(Checked)?;
+        }
+        Ok(())
+    }
+}
+
+/// A member name, borrowed from the JSON text unless it holds escapes.
+struct NameSeed;
+
+impl<'de> DeserializeSeed<'de> for NameSeed {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Cow<'de, str>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NameSeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v))
+    }
 }
 
 /// The JOSE types of the registered header parameters (nimbus
 /// `JWSHeader.parse`): a wrong type makes the header, and so the token,
 /// unparseable.
-fn check_header(header: &Map<String, Value>) -> Result<(), NotAToken> {
+fn check_header(header: &Claims) -> Result<(), NotAToken> {
     let strings = |v: &Value| v.as_array().is_some_and(|items| items.iter().all(Value::is_string));
     // A null parameter counts as absent, as nimbus reads it.
     for (name, value) in header.iter().filter(|(_, v)| !v.is_null()) {
-        let ok = match name.as_str() {
+        let ok = match name {
             "kid" | "typ" | "cty" | "jku" | "x5u" | "x5t" | "x5t#S256" => value.is_string(),
             "jwk" => value.is_object(),
             "x5c" | "crit" => strings(value),
@@ -239,7 +418,7 @@ fn check_header(header: &Map<String, Value>) -> Result<(), NotAToken> {
 /// numeric `sub` becomes its string form, as newer nimbus does, and a
 /// string `aud` a one-element list. JSON `null` counts as absent.
 fn check_registered_claims(claims: &mut Claims) -> Result<(), NotAToken> {
-    claims.0.retain(|(_, v)| !v.is_null());
+    claims.retain(|v| !v.is_null());
     for name in ["iss", "jti"] {
         if claims.get(name).is_some_and(|v| !v.is_string()) {
             return Err(NotAToken("a registered string claim (`iss`, `jti`) is not a string"));
@@ -247,7 +426,7 @@ fn check_registered_claims(claims: &mut Claims) -> Result<(), NotAToken> {
     }
     if let Some(Value::Number(n)) = claims.get("sub") {
         let text = n.to_string();
-        claims.set("sub", Value::String(text));
+        claims.insert("sub", Value::String(text));
     }
     if claims.get("sub").is_some_and(|v| !v.is_string()) {
         return Err(NotAToken("the `sub` claim is not a string"));
@@ -256,7 +435,7 @@ fn check_registered_claims(claims: &mut Claims) -> Result<(), NotAToken> {
         None => {}
         Some(Value::String(s)) => {
             let list = Value::Array(vec![Value::String(s.clone())]);
-            claims.set("aud", list);
+            claims.insert("aud", list);
         }
         // nimbus copies the list into a string array, which keeps nulls.
         Some(Value::Array(items)) if items.iter().all(|v| v.is_string() || v.is_null()) => {}
@@ -301,19 +480,45 @@ mod tests {
     #[test]
     fn parses_a_signed_jwt() {
         let t = Token::parse(&token(r#"{"alg":"HS256","kid":"k"}"#, r#"{"sub":42,"aud":"a","exp":1.9}"#)).unwrap();
-        assert_eq!(t.alg, "HS256");
+        assert_eq!(t.alg(), "HS256");
         assert_eq!(t.kid(), Some("k"));
         assert_eq!(t.claims.get("sub").unwrap(), "42");
         assert_eq!(t.claims.get("aud").unwrap(), &serde_json::json!(["a"]));
         assert_eq!(millis(t.claims.get("exp").unwrap()), Some(1000));
         assert_eq!(millis(&serde_json::json!(18446744073709551615u64)), Some(-1000));
         assert!(millis(&serde_json::json!(1e300)).is_some_and(|ms| ms < 0));
-        assert_eq!(t.signature, b"sig");
+        assert_eq!(&t.signature[..], b"sig");
         assert!(t.signing_input.ends_with(&encode(r#"{"sub":42,"aud":"a","exp":1.9}"#)));
         assert!(!format!("{t:?}").contains("sig\""));
         // A null header parameter is an absent one.
         let t = Token::parse(&token(r#"{"alg":"HS256","typ":null,"kid":null}"#, "{}")).unwrap();
         assert_eq!((t.typ(), t.kid()), (None, None));
+    }
+
+    #[test]
+    fn nested_containers_are_checked_and_kept_empty() {
+        let t = Token::parse(&token(
+            r#"{"alg":"HS256","jwk":{"kty":"oct","k":"AAAA"}}"#,
+            r#"{"address":{"city":"A","zip":"1"},"mixed":["a",1,null,{"b":[2]},[3]],"groups":["x","y"]}"#,
+        ))
+        .unwrap();
+        assert_eq!(t.header.get("jwk"), Some(&serde_json::json!({})));
+        assert_eq!(t.claims.get("address"), Some(&serde_json::json!({})));
+        assert_eq!(t.claims.get("mixed"), Some(&serde_json::json!(["a", 1, null, {}, []])));
+        assert_eq!(t.claims.get("groups"), Some(&serde_json::json!(["x", "y"])));
+        // Still as strict inside: a repeated name at any depth, in a small
+        // or a large object, is not JSON a token may carry.
+        let wide: Vec<String> = (0..40).map(|i| format!(r#""k{i}":{i}"#)).collect();
+        for claims in [
+            r#"{"address":{"city":"A","city":"B"}}"#.to_owned(),
+            r#"{"x":[{"a":1,"a":2}]}"#.to_owned(),
+            r#"{"x":{"y":[[{"a":1,"\u0061":2}]]}}"#.to_owned(),
+            format!(r#"{{"x":{{{},"k39":0}}}}"#, wide.join(",")),
+        ] {
+            assert!(Token::parse(&token(r#"{"alg":"HS256"}"#, &claims)).is_err(), "{claims}");
+        }
+        let distinct = format!(r#"{{"x":{{{}}}}}"#, wide.join(","));
+        assert!(Token::parse(&token(r#"{"alg":"HS256"}"#, &distinct)).is_ok());
     }
 
     #[test]
