@@ -16,7 +16,7 @@ mod fetch;
 mod java_regex;
 mod jwks;
 pub mod keys;
-mod members;
+pub(crate) mod members;
 mod realm;
 pub mod settings;
 mod token;

@@ -24,7 +24,7 @@ use crate::ir::{Expr, PredId};
 use crate::matcher::{Field, Matcher};
 use crate::reference::Resolution;
 use crate::rules::{Cond, NumberGuard, ResolveError, RoleTemplate, RuleSet};
-use crate::user::Model;
+use crate::user::{Meta, Metadata, Model};
 use codegen::Inst;
 use index::{FieldBuilder, FieldIndex};
 use rustc_hash::FxHashMap;
@@ -503,20 +503,34 @@ impl Program {
                 }
             }
         }
-        // Both lists are sorted by key: one merge finds the keys in both.
-        let (mut wanted, mut have) = (self.metadata.iter().peekable(), model.metadata.iter().peekable());
-        while let (Some((key, f)), Some((user_key, value))) = (wanted.peek(), have.peek()) {
-            match (**key).cmp(*user_key) {
-                std::cmp::Ordering::Less => {
-                    wanted.next();
+        match &model.metadata {
+            // Both lists are sorted by key: one merge finds the keys in both.
+            Metadata::Sorted(entries) => {
+                let (mut wanted, mut have) = (self.metadata.iter().peekable(), entries.iter().peekable());
+                while let (Some((key, f)), Some((user_key, value))) = (wanted.peek(), have.peek()) {
+                    match (**key).cmp(*user_key) {
+                        std::cmp::Ordering::Less => {
+                            wanted.next();
+                        }
+                        std::cmp::Ordering::Greater => {
+                            have.next();
+                        }
+                        std::cmp::Ordering::Equal => {
+                            self.fields[*f].match_meta(value, scratch);
+                            wanted.next();
+                            have.next();
+                        }
+                    }
                 }
-                std::cmp::Ordering::Greater => {
-                    have.next();
-                }
-                std::cmp::Ordering::Equal => {
-                    self.fields[*f].match_meta(value, scratch);
-                    wanted.next();
-                    have.next();
+            }
+            // A realm's few keys, unsorted: each looked up among the wanted ones.
+            Metadata::Members(members) => {
+                for (key, value) in members.iter() {
+                    if let Ok(i) = self.metadata.binary_search_by(|(k, _)| (**k).cmp(key))
+                        && let Some(value) = Meta::of(value)
+                    {
+                        self.fields[self.metadata[i].1].match_meta(&value, scratch);
+                    }
                 }
             }
         }

@@ -88,7 +88,7 @@ fn field_matches(field: &Field, matcher: &Matcher, model: &Model) -> bool {
         // `groups` is always defined; an empty set matches nothing.
         Field::Groups => model.group_values().any(|g| matcher.matches_dn(&g)),
         Field::Metadata(key) => match model.metadata(key) {
-            Some(value) => matcher.matches_meta(value),
+            Some(value) => matcher.matches_meta(&value),
             None => matcher.matches_absent(),
         },
         Field::Absent(_) => matcher.matches_absent(),

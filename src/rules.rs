@@ -6,7 +6,7 @@ use crate::ast::{self, ExprKind, MappingSet, Script};
 use crate::error::{Error, ErrorKind, Errors, Location};
 use crate::matcher::{Field, Matcher};
 use crate::template::{Escape, Format, Template, roles_from_rendered};
-use crate::user::{Meta, Model};
+use crate::user::Model;
 use crate::{Options, Syntax, Validation};
 use rustc_hash::FxHashSet;
 use serde_json::{Map, Value};
@@ -61,7 +61,7 @@ impl NumberGuard {
 
     pub(crate) fn check(&self, model: &Model) -> Result<(), ResolveError> {
         for (key, mapping) in &self.0 {
-            if let Some(n) = model.metadata(key).and_then(Meta::big_number) {
+            if let Some(n) = model.metadata(key).and_then(|m| m.big_number()) {
                 let message = format!(
                     "metadata `{key}` holds `{n}`, which does not fit a 64-bit integer, and an integer rule tests it"
                 );

@@ -9,6 +9,7 @@
 //! and so does this.
 
 use crate::dn;
+use crate::jwt::members::Members;
 use serde_json::{Map, Value};
 use smallvec::SmallVec;
 use std::fmt;
@@ -140,7 +141,7 @@ impl std::error::Error for UserError {}
 
 /// A metadata value as the model holds it (spec §2.3), borrowing the
 /// user's strings.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Meta<'a> {
     Null,
     Bool(bool),
@@ -190,7 +191,7 @@ impl<'a> Meta<'a> {
     }
 
     /// The model value of an already checked JSON value.
-    fn of(value: &'a Value) -> Option<Meta<'a>> {
+    pub(crate) fn of(value: &'a Value) -> Option<Meta<'a>> {
         Some(match value {
             Value::Null => Meta::Null,
             Value::Bool(b) => Meta::Bool(*b),
@@ -234,14 +235,14 @@ impl<'a> Meta<'a> {
         })
     }
 
-    pub(crate) fn to_json(&self) -> Value {
+    pub(crate) fn to_json(self) -> Value {
         match self {
             Meta::Null => Value::Null,
-            Meta::Bool(b) => Value::Bool(*b),
-            Meta::Int(i) => Value::from(*i),
-            Meta::Float(f) => Value::from(*f),
-            Meta::Big(n) => Value::from(*n),
-            Meta::Str(s) => Value::String((*s).to_owned()),
+            Meta::Bool(b) => Value::Bool(b),
+            Meta::Int(i) => Value::from(i),
+            Meta::Float(f) => Value::from(f),
+            Meta::Big(n) => Value::from(n),
+            Meta::Str(s) => Value::String(s.to_owned()),
             Meta::List(items) => Value::Array(items.to_vec()),
         }
     }
@@ -270,6 +271,28 @@ fn normalize_value(raw: &str) -> Option<Box<str>> {
     }
 }
 
+/// A model's metadata.
+#[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a model lives on the stack for one evaluation: boxing the entries would cost an allocation per user"
+)]
+pub(crate) enum Metadata<'a> {
+    /// Checked and sorted by key. Inline for the few keys most users have.
+    Sorted(SmallVec<[(&'a str, Meta<'a>); 16]>),
+    /// A realm's metadata, distinct keys in token order, checked; each
+    /// value is modelled when read ([`Meta::of`]).
+    Members(&'a Members),
+}
+
+/// The model value of the metadata value of `key`, or why there is none.
+fn checked<'a>(key: &str, value: &'a Value) -> Result<Meta<'a>, UserError> {
+    Meta::from_json(value, 0).map_err(|(rest, message)| {
+        let key = key.replace('~', "~0").replace('/', "~1");
+        UserError::new(format!("/metadata/{key}{rest}"), message)
+    })
+}
+
 /// Elasticsearch's role-mapping model of a user: what rules are matched
 /// against. It borrows the user's strings; build it once per user, and
 /// evaluating any number of programs against it is then cheap. DN values
@@ -295,8 +318,7 @@ pub struct Model<'a> {
     dn_normalized: OnceLock<Option<Box<str>>>,
     /// By group, computed for all groups at once.
     groups_normalized: OnceLock<Box<[Option<Box<str>>]>>,
-    /// Sorted by key. Inline for the few keys most users have.
-    pub(crate) metadata: SmallVec<[(&'a str, Meta<'a>); 16]>,
+    pub(crate) metadata: Metadata<'a>,
     /// Whether some metadata integer is past the 64-bit range, which an
     /// integer rule refuses (so most users skip that check).
     pub(crate) has_big_number: bool,
@@ -325,27 +347,50 @@ impl<'a> Model<'a> {
     ) -> Result<Self, UserError> {
         let mut entries: SmallVec<[(&str, Meta); 16]> = SmallVec::with_capacity(metadata.len());
         for (key, value) in metadata {
-            let meta = Meta::from_json(value, 0).map_err(|(rest, message)| {
-                let key = key.replace('~', "~0").replace('/', "~1");
-                UserError::new(format!("/metadata/{key}{rest}"), message)
-            })?;
-            entries.push((key, meta));
+            entries.push((key, checked(key, value)?));
         }
         entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let has_big_number = entries.iter().any(|(_, m)| m.big_number().is_some());
+        Ok(Self::with_metadata(username, realm, dn, groups, Metadata::Sorted(entries), has_big_number))
+    }
+
+    /// The model of a user a JWT realm authenticated: its metadata is read
+    /// where it is, by key, neither copied nor sorted.
+    pub(crate) fn from_realm(
+        username: &'a str,
+        realm: &'a str,
+        dn: Option<&'a str>,
+        groups: &'a [String],
+        metadata: &'a Members,
+    ) -> Result<Self, UserError> {
+        let mut has_big_number = false;
+        for (key, value) in metadata.iter() {
+            has_big_number |= checked(key, value)?.big_number().is_some();
+        }
+        Ok(Self::with_metadata(username, realm, dn, groups, Metadata::Members(metadata), has_big_number))
+    }
+
+    fn with_metadata(
+        username: &'a str,
+        realm: &'a str,
+        dn: Option<&'a str>,
+        groups: &'a [String],
+        metadata: Metadata<'a>,
+        has_big_number: bool,
+    ) -> Self {
         // Groups are a set, but a repeated group changes no match (groups
         // are any-of), so they are kept as given; templates see them
         // deduplicated.
-        Ok(Self {
+        Self {
             username,
             realm,
             dn,
             groups,
             dn_normalized: OnceLock::new(),
             groups_normalized: OnceLock::new(),
-            metadata: entries,
+            metadata,
             has_big_number,
-        })
+        }
     }
 
     /// The normalized `dn`, or `None` when there is none or it is not a DN.
@@ -370,8 +415,11 @@ impl<'a> Model<'a> {
         self.groups.iter().zip(normalized).map(|(raw, n)| DnValue { raw, normalized: n.as_deref() })
     }
 
-    pub(crate) fn metadata(&self, key: &str) -> Option<&Meta<'a>> {
-        self.metadata.binary_search_by(|(k, _)| (*k).cmp(key)).ok().map(|i| &self.metadata[i].1)
+    pub(crate) fn metadata(&self, key: &str) -> Option<Meta<'a>> {
+        match &self.metadata {
+            Metadata::Sorted(entries) => entries.binary_search_by(|(k, _)| (*k).cmp(key)).ok().map(|i| entries[i].1),
+            Metadata::Members(members) => members.get(key).and_then(Meta::of),
+        }
     }
 
     /// The model as the map role templates see (spec §3.3): `username`,
@@ -389,7 +437,13 @@ impl<'a> Model<'a> {
         groups.dedup();
         scope.insert("groups".into(), Value::Array(groups.into_iter().map(|g| Value::String(g.into())).collect()));
         scope.insert("realm.name".into(), Value::String(self.realm.to_owned()));
-        for (key, value) in &self.metadata {
+        let mut metadata: SmallVec<[(&str, Meta); 16]> = match &self.metadata {
+            Metadata::Sorted(entries) => entries.clone(),
+            Metadata::Members(members) => members.iter().filter_map(|(k, v)| Some((k, Meta::of(v)?))).collect(),
+        };
+        // In key order, whichever way the model holds them.
+        metadata.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for (key, value) in metadata {
             scope.insert(format!("metadata.{key}"), value.to_json());
         }
         scope

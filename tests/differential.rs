@@ -204,6 +204,9 @@ fn program_agrees_with_reference_on_a_large_set() {
         let model = Model::new(&user).unwrap();
         let expected = reference.resolve(&model).map_err(|e| e.to_string());
         assert_eq!(program.resolve(&model).map_err(|e| e.to_string()), expected, "user {user:?}");
+        let authenticated = crate::common::as_authenticated(&user);
+        let realm_model = authenticated.model().unwrap();
+        assert_eq!(program.resolve(&realm_model).map_err(|e| e.to_string()), expected, "realm's model of {user:?}");
         matched += expected.map_or(0, |r| r.mappings.len());
     }
     // The comparison means something only if users do match mappings.

@@ -20,16 +20,20 @@ struct Span {
     tag: u64,
 }
 
-/// A name's first eight bytes and its length mixed into one word: names
-/// with different tags differ, so a search compares whole names only where
-/// the tags agree, mostly once (claim names are short and share few
-/// prefixes).
+/// A name's first and last eight bytes and its length mixed into one word:
+/// names with different tags differ, so a search compares whole names only
+/// where the tags agree, mostly once. (The last bytes tell apart the
+/// `jwt_claim_*` keys, which share their first eight.)
 fn tag(name: &str) -> u64 {
+    let word = |bytes: &[u8]| {
+        let mut word = [0u8; 8];
+        word[..bytes.len()].copy_from_slice(bytes);
+        u64::from_le_bytes(word)
+    };
     let bytes = name.as_bytes();
-    let mut head = [0u8; 8];
-    let n = bytes.len().min(8);
-    head[..n].copy_from_slice(&bytes[..n]);
-    u64::from_le_bytes(head) ^ (bytes.len() as u64).rotate_right(8)
+    let head = word(&bytes[..bytes.len().min(8)]);
+    let tail = if bytes.len() > 8 { word(&bytes[bytes.len() - 8..]) } else { 0 };
+    head ^ tail.rotate_left(32) ^ (bytes.len() as u64).rotate_right(8)
 }
 
 #[derive(Clone, Default)]
@@ -80,21 +84,79 @@ impl Members {
     /// Appends a member named `prefix` + `name`, without looking for one of
     /// that name (the caller knows there is none).
     pub(crate) fn push_prefixed(&mut self, prefix: &str, name: &str, value: Value) {
-        let start = self.names.len();
+        self.append(prefix, name, value, false);
+    }
+
+    pub(crate) fn push(&mut self, name: &str, value: Value) {
+        self.append("", name, value, false);
+    }
+
+    /// Appends a member named `name`, with `prefix` written before its name
+    /// in the buffer, so that [`into_prefixed`](Self::into_prefixed) can
+    /// later rename it `prefix` + `name` in place.
+    pub(crate) fn push_after(&mut self, prefix: &str, name: &str, value: Value) {
+        self.append(prefix, name, value, true);
+    }
+
+    /// Writes `prefix` + `name` to the buffer and appends a member named
+    /// either that or, `after`, only `name`.
+    fn append(&mut self, prefix: &str, name: &str, value: Value, after: bool) {
+        let at = self.names.len();
+        self.names.reserve(prefix.len() + name.len());
         self.names.push_str(prefix);
         self.names.push_str(name);
+        let start = if after { at + prefix.len() } else { at };
         match (u32::try_from(start), u32::try_from(self.names.len())) {
             (Ok(start), Ok(end)) => {
                 let tag = tag(&self.names[start as usize..]);
                 self.entries.push((Span { start, end, tag }, value));
             }
             // Past 4 GiB of names: not one more (no token comes near).
-            _ => self.names.truncate(start),
+            _ => self.names.truncate(at),
         }
     }
 
-    pub(crate) fn push(&mut self, name: &str, value: Value) {
-        self.push_prefixed("", name, value);
+    /// These members, those `keep` accepts renamed `prefix` + name, after
+    /// `first`; in place (no allocation) for members added by
+    /// [`push_after`](Self::push_after) with the same prefix.
+    pub(crate) fn into_prefixed(
+        mut self,
+        prefix: &str,
+        first: (&str, Value),
+        mut keep: impl FnMut(&str, &Value) -> bool,
+    ) -> Members {
+        let Members { names, entries } = &mut self;
+        let mut moved = Vec::new();
+        entries.retain_mut(|(span, value)| {
+            let (start, end) = (span.start as usize, span.end as usize);
+            if !keep(names.get(start..end).unwrap_or_default(), value) {
+                return false;
+            }
+            match start.checked_sub(prefix.len()) {
+                Some(at) if names.get(at..start) == Some(prefix) => {
+                    span.start = at as u32;
+                    span.tag = tag(&names[at..end]);
+                }
+                // Not written after the prefix: renamed below.
+                _ => moved.push(*span),
+            }
+            true
+        });
+        for span in moved {
+            let name = self.name(span).to_owned();
+            let start = self.names.len();
+            self.names.push_str(prefix);
+            self.names.push_str(&name);
+            if let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(self.names.len()))
+                && let Some(entry) = self.entries.iter_mut().find(|(s, _)| *s == span)
+            {
+                entry.0 = Span { start, end, tag: tag(&self.names[start as usize..]) };
+            }
+        }
+        let (name, value) = first;
+        self.push(name, value);
+        self.entries.rotate_right(1);
+        self
     }
 
     /// Sets the value of `name`, appending it when absent; returns the
@@ -259,6 +321,43 @@ mod tests {
         let mut seen = Vec::new();
         m.for_each_owned(|k, v| seen.push((k.to_owned(), v)));
         assert_eq!(seen, [("iss".to_owned(), json!("i")), ("jwt_claim_e".into(), json!(2)), ("".into(), json!(3))]);
+    }
+
+    #[test]
+    fn members_are_renamed_in_place_or_copied() {
+        let mut m = Members::with_capacity(0, 0);
+        m.push_after("p_", "a", json!(1));
+        m.push_after("p_", "drop", json!(2));
+        m.push("b", json!(3)); // no prefix before it: copied
+        m.push_after("p_", "c", json!(4));
+        assert_eq!(m.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["a", "drop", "b", "c"]);
+        assert_eq!(m.get("c"), Some(&json!(4)));
+        let renamed = m.into_prefixed("p_", ("first", json!(0)), |name, _| name != "drop");
+        assert_eq!(
+            renamed.iter().map(|(k, v)| (k.to_owned(), v.clone())).collect::<Vec<_>>(),
+            [("first".into(), json!(0)), ("p_a".into(), json!(1)), ("p_b".into(), json!(3)), ("p_c".into(), json!(4))]
+        );
+        assert_eq!(renamed.get("p_b"), Some(&json!(3)));
+        assert_eq!(renamed.get("a"), None);
+        assert_eq!(renamed.get("first"), Some(&json!(0)));
+    }
+
+    #[test]
+    fn similar_names_are_told_apart() {
+        let mut m = Members::with_capacity(0, 0);
+        let names: Vec<String> = (0..40).map(|i| format!("jwt_claim_{i}")).chain(["a".into(), "a\0".into()]).collect();
+        for (i, name) in names.iter().enumerate() {
+            m.push(name, json!(i));
+        }
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(m.get(name), Some(&json!(i)), "{name}");
+        }
+        assert_eq!(m.get("jwt_claim_40"), None);
+        assert_eq!(m.get("jwt_claim_"), None);
+        m.retain(|v| v.as_u64().is_some_and(|i| i % 2 == 1));
+        assert_eq!(m.get("jwt_claim_3"), Some(&json!(3)));
+        assert_eq!(m.get("jwt_claim_4"), None);
+        assert_eq!(m.len(), 21);
     }
 
     #[test]

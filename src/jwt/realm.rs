@@ -7,7 +7,7 @@ use super::jwks::{JwkSetStatus, PkcKeys, Reloaded, Reloader};
 use super::keys::{Algorithm, Jwk, SignatureFailure, verify_signature};
 use super::members::{Members, Metadata};
 use super::settings::{ClientAuthType, RealmSettings, Secret, TokenType};
-use super::token::{Claims, Token, millis};
+use super::token::{Claims, METADATA_PREFIX, Token, millis};
 use crate::pattern::Pattern;
 use crate::{Model, Program, Scratch};
 use arc_swap::ArcSwap;
@@ -171,6 +171,39 @@ pub struct AuthenticatedUser {
     pub metadata: Metadata,
     /// The granted roles, sorted.
     pub roles: Vec<String>,
+}
+
+impl AuthenticatedUser {
+    /// The role-mapping model of this user, as its roles were mapped: to
+    /// map it with another program without authenticating it again. Fails
+    /// as [`Model::new`] does for metadata holding an object (a realm never
+    /// puts one there).
+    ///
+    /// ```
+    /// use rolemap::jwt::{AuthenticatedUser, Metadata};
+    /// use rolemap::{Program, Scratch};
+    /// use serde_json::json;
+    ///
+    /// let user = AuthenticatedUser {
+    ///     realm: "jwt1".into(),
+    ///     principal: "jdoe".into(),
+    ///     groups: vec!["admins".into()],
+    ///     dn: None,
+    ///     email: None,
+    ///     full_name: None,
+    ///     metadata: [("jwt_claim_level", json!(3))].into_iter().collect::<Metadata>(),
+    ///     roles: vec![],
+    /// };
+    /// let program = Program::from_json(r#"{"ops": {"roles": ["ops"], "enabled": true,
+    ///     "rules": {"all": [{"field": {"groups": "admins"}}, {"field": {"metadata.jwt_claim_level": 3}}]}}}"#)?;
+    /// let model = user.model()?;
+    /// let roles = program.evaluate(&model, &mut Scratch::default())?;
+    /// assert_eq!(roles.names().collect::<Vec<_>>(), ["ops"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn model(&self) -> Result<Model<'_>, crate::UserError> {
+        Model::from_realm(&self.principal, &self.realm, self.dn.as_deref(), &self.groups, &self.metadata.0)
+    }
 }
 
 /// One claim setting (`claims.x` with its optional `claim_patterns.x`).
@@ -620,7 +653,7 @@ impl Realm {
     fn check_signature(&self, token: &Token, alg: Algorithm, now: SystemTime) -> Result<u64, Rejection> {
         // nimbus refuses every critical header parameter it was not told to
         // defer, and Elasticsearch defers none.
-        let crit = token.header.get("crit").and_then(Value::as_array).is_some_and(|crit| !crit.is_empty());
+        let crit = token.header.crit;
         let verify = |keys: &[Jwk]| -> Result<(), Rejection> {
             if crit {
                 return Err(self.reject(
@@ -733,7 +766,7 @@ impl Realm {
             }
         };
         let roles = {
-            let model = Model::from_parts(&principal, &self.name, dn.as_deref(), &groups, metadata.iter())
+            let model = Model::from_realm(&principal, &self.name, dn.as_deref(), &groups, &metadata.0)
                 .map_err(|e| self.reject(Stage::RoleMapping, e.to_string()))?;
             SCRATCH.with(|scratch| {
                 let mut scratch = scratch.borrow_mut();
@@ -819,47 +852,39 @@ impl Realm {
     /// that is a string, number, boolean or a flat array of them, as
     /// `jwt_claim_<name>` (dates `exp`, `nbf`, `iat` are not).
     fn metadata(&self, claims: Claimed<'_>) -> Metadata {
-        const PREFIX: &str = "jwt_claim_";
-        let all = match &claims {
-            Claimed::Owned(c) => c,
-            Claimed::Borrowed(c) => *c,
-        };
-        let (count, name_bytes) = if self.populate_metadata {
-            (all.len() + 1, all.iter().map(|(n, _)| PREFIX.len() + n.len()).sum::<usize>() + 16)
-        } else {
-            (1, 16)
-        };
-        let mut metadata = Members::with_capacity(count, name_bytes);
         let token_type = match self.token_type {
             TokenType::IdToken => "id_token",
             TokenType::AccessToken => "access_token",
         };
-        metadata.push("jwt_token_type", token_type.into());
-        if self.populate_metadata {
-            let scalar = |v: &Value| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
-            let keep = |name: &str, value: &Value| {
-                !matches!(name, "exp" | "nbf" | "iat")
-                    && match value {
-                        Value::Array(items) => items.iter().all(scalar),
-                        other => scalar(other),
-                    }
-            };
-            // Claim names are distinct, and none starts `jwt_claim_` after
-            // `jwt_token_type`: every key is new.
-            match claims {
-                Claimed::Owned(claims) => claims.for_each_owned(|name, value| {
-                    if keep(name, &value) {
-                        metadata.push_prefixed(PREFIX, name, value);
-                    }
-                }),
-                Claimed::Borrowed(claims) => {
-                    for (name, value) in claims.iter().filter(|(n, v)| keep(n, v)) {
-                        metadata.push_prefixed(PREFIX, name, value.clone());
-                    }
+        let first = ("jwt_token_type", Value::from(token_type));
+        if !self.populate_metadata {
+            let mut metadata = Members::with_capacity(1, first.0.len());
+            metadata.push(first.0, first.1);
+            return Metadata(metadata);
+        }
+        let scalar = |v: &Value| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
+        let keep = |name: &str, value: &Value| {
+            !matches!(name, "exp" | "nbf" | "iat")
+                && match value {
+                    Value::Array(items) => items.iter().all(scalar),
+                    other => scalar(other),
                 }
+        };
+        match claims {
+            // In place: the names were read after the prefix.
+            Claimed::Owned(claims) => Metadata(claims.into_prefixed(METADATA_PREFIX, first, keep)),
+            Claimed::Borrowed(claims) => {
+                let bytes = claims.iter().map(|(n, _)| METADATA_PREFIX.len() + n.len()).sum::<usize>();
+                let mut metadata = Members::with_capacity(claims.len() + 1, bytes + first.0.len());
+                metadata.push(first.0, first.1);
+                // Claim names are distinct, and none starts `jwt_claim_`
+                // after `jwt_token_type`: every key is new.
+                for (name, value) in claims.iter().filter(|(n, v)| keep(n, v)) {
+                    metadata.push_prefixed(METADATA_PREFIX, name, value.clone());
+                }
+                Metadata(metadata)
             }
         }
-        Metadata(metadata)
     }
 }
 

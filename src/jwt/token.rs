@@ -12,8 +12,6 @@
 //! key.
 
 use super::members::Members;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rustc_hash::FxHashSet;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -39,8 +37,8 @@ impl fmt::Display for NotAToken {
 /// A parsed, not yet validated, signed JWT.
 #[derive(Clone)]
 pub struct Token {
-    /// The JOSE header; parsing made sure `alg` is a string.
-    pub(crate) header: Claims,
+    /// The JOSE header parameters a realm reads.
+    pub(crate) header: Header,
     /// The claims, with registered claims checked for type.
     pub(crate) claims: Claims,
     /// `header.payload`, the bytes the signature covers.
@@ -75,14 +73,8 @@ impl Token {
         // Header and payload are decoded into one buffer in turn, on the
         // stack unless the payload is large.
         let mut buffer = SmallVec::new();
-        let header = decode_object(header, &mut buffer, Part::Header)?;
-        match header.get("alg") {
-            Some(Value::String(alg)) if alg == "none" => return Err(NotAToken("an unsecured JWT (`alg: none`)")),
-            Some(Value::String(_)) => {}
-            _ => return Err(NotAToken("the JOSE header has no string `alg`")),
-        }
-        check_header(&header)?;
-        let mut claims = decode_object(payload, &mut buffer, Part::Payload)?;
+        let header = decode_header(header, &mut buffer)?;
+        let mut claims = decode_object(payload, &mut buffer)?;
         check_registered_claims(&mut claims)?;
         let mut signature = SmallVec::new();
         decode_base64(signature_part, &mut signature).ok_or(NotAToken("the signature is not base64url"))?;
@@ -92,26 +84,27 @@ impl Token {
 
     /// `alg` from the header.
     pub(crate) fn alg(&self) -> &str {
-        self.header.get("alg").and_then(Value::as_str).unwrap_or_default()
+        &self.header.alg
     }
 
-    /// The `kid` header, if it is a string.
+    /// The `kid` header.
     pub(crate) fn kid(&self) -> Option<&str> {
-        self.header.get("kid").and_then(Value::as_str)
+        self.header.kid.as_deref()
     }
 
-    /// The `typ` header (parsing made sure it is a string when present).
+    /// The `typ` header.
     pub(crate) fn typ(&self) -> Option<&str> {
-        self.header.get("typ").and_then(Value::as_str)
+        self.header.typ.as_deref()
     }
 }
 
-/// Decodes base64url into `out` (emptied first). The engine refuses
-/// padding, the standard alphabet and non-canonical trailing bits.
+/// Decodes base64url into `out` (emptied first). Padding, the standard
+/// alphabet and non-canonical trailing bits are refused.
 fn decode_base64<const N: usize>(part: &str, out: &mut SmallVec<[u8; N]>) -> Option<()> {
+    let engine = base64_simd::URL_SAFE_NO_PAD;
     out.clear();
-    out.resize(base64::decoded_len_estimate(part.len()), 0);
-    let len = URL_SAFE_NO_PAD.decode_slice(part, out).ok()?;
+    out.resize(engine.estimated_decoded_length(part.len()), 0);
+    let len = engine.decode(part.as_bytes(), base64_simd::Out::from_slice(out)).ok()?.len();
     out.truncate(len);
     Some(())
 }
@@ -122,40 +115,201 @@ fn is_too_deep(message: &str) -> bool {
     message.starts_with("recursion limit exceeded")
 }
 
-/// The two JSON parts of a token, for messages.
-#[derive(Clone, Copy)]
-enum Part {
-    Header,
-    Payload,
-}
-
-/// Decodes a base64url JSON object part, refusing repeated names at any depth.
-fn decode_object(part: &str, buffer: &mut SmallVec<[u8; 2048]>, which: Part) -> Result<Claims, NotAToken> {
-    let (not_json, too_deep) = match which {
-        Part::Header => (
+/// Decodes base64url UTF-8 JSON into `buffer` and reads it with `seed`;
+/// `what` names the part for messages.
+fn decode_part<'b, T>(
+    part: &str,
+    buffer: &'b mut SmallVec<[u8; 2048]>,
+    what: &'static str,
+    seed: impl DeserializeSeed<'b, Value = T>,
+) -> Result<T, NotAToken> {
+    let (not_json, too_deep) = match what {
+        "header" => (
             NotAToken("the JOSE header is not base64url-encoded JSON"),
             NotAToken("the JOSE header nests deeper than the JSON limit of 127 levels"),
         ),
-        Part::Payload => (
+        _ => (
             NotAToken("the payload is not base64url-encoded JSON"),
             NotAToken("the payload nests deeper than the JSON limit of 127 levels"),
         ),
     };
     decode_base64(part, buffer).ok_or_else(|| not_json.clone())?;
-    let mut de = serde_json::Deserializer::from_slice(buffer);
-    // A JWT is UTF-8 JSON; serde_json refuses invalid UTF-8 in strings, and
-    // any other byte outside ASCII is a syntax error.
-    ClaimsSeed
-        .deserialize(&mut de)
-        .and_then(|claims| de.end().map(|()| claims))
+    // A JWT is UTF-8 JSON. Checked at once for the whole part (mostly
+    // ASCII, a word at a time), which spares the reader checking each string.
+    let text = std::str::from_utf8(buffer).map_err(|_| not_json.clone())?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    seed.deserialize(&mut de)
+        .and_then(|value| de.end().map(|()| value))
         .map_err(|e| if is_too_deep(&e.to_string()) { too_deep } else { not_json })
 }
 
-/// The claims of a token, or its header parameters, in token order.
+fn decode_object(part: &str, buffer: &mut SmallVec<[u8; 2048]>) -> Result<Claims, NotAToken> {
+    decode_part(part, buffer, "payload", ClaimsSeed)
+}
+
+/// The JOSE header parameters a realm reads; the others are only checked.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Header {
+    pub(crate) alg: String,
+    pub(crate) kid: Option<String>,
+    pub(crate) typ: Option<String>,
+    /// Whether `crit` names any parameter.
+    pub(crate) crit: bool,
+}
+
+/// The JOSE types of the registered header parameters (nimbus
+/// `JWSHeader.parse`): `alg` a string other than `none`, and a wrong type
+/// of another makes the header, and so the token, unparseable. A null
+/// parameter counts as absent, as nimbus reads it.
+fn decode_header(part: &str, buffer: &mut SmallVec<[u8; 2048]>) -> Result<Header, NotAToken> {
+    let read = decode_part(part, buffer, "header", HeaderSeed)?;
+    match read.alg {
+        Some(alg) if alg == "none" => Err(NotAToken("an unsecured JWT (`alg: none`)")),
+        None => Err(NotAToken("the JOSE header has no string `alg`")),
+        Some(_) if read.wrong_type => Err(NotAToken("a registered JOSE header parameter has the wrong type")),
+        Some(alg) => Ok(Header { alg, kid: read.kid, typ: read.typ, crit: read.crit }),
+    }
+}
+
+/// A header as read, before its checks.
+#[derive(Default)]
+struct ReadHeader {
+    /// `None` when absent or not a string.
+    alg: Option<String>,
+    kid: Option<String>,
+    typ: Option<String>,
+    crit: bool,
+    wrong_type: bool,
+}
+
+struct HeaderSeed;
+
+impl<'de> DeserializeSeed<'de> for HeaderSeed {
+    type Value = ReadHeader;
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<ReadHeader, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for HeaderSeed {
+    type Value = ReadHeader;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JOSE header")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ReadHeader, A::Error> {
+        let mut header = ReadHeader::default();
+        let mut names = Names::default();
+        while let Some(name) = map.next_key_seed(NameSeed)? {
+            let param = map.next_value_seed(ParamSeed)?;
+            let ok = match (name.as_ref(), param) {
+                (_, Param::Null) => true,
+                ("alg", Param::Str(alg)) => {
+                    header.alg = Some(alg.into_owned());
+                    true
+                }
+                ("alg", _) => {
+                    header.alg = None;
+                    true
+                }
+                ("kid", Param::Str(kid)) => {
+                    header.kid = Some(kid.into_owned());
+                    true
+                }
+                ("typ", Param::Str(typ)) => {
+                    header.typ = Some(typ.into_owned());
+                    true
+                }
+                ("crit", Param::Strings(n)) => {
+                    header.crit = n > 0;
+                    true
+                }
+                ("kid" | "typ" | "cty" | "jku" | "x5u" | "x5t" | "x5t#S256", p) => matches!(p, Param::Str(_)),
+                ("jwk", p) => matches!(p, Param::Object),
+                ("x5c" | "crit", p) => matches!(p, Param::Strings(_)),
+                ("b64", p) => matches!(p, Param::Bool),
+                _ => true,
+            };
+            header.wrong_type |= !ok;
+            if !names.insert(name) {
+                return Err(de::Error::custom("a header parameter is repeated"));
+            }
+        }
+        Ok(header)
+    }
+}
+
+/// A header parameter's value, as far as its type check needs.
+enum Param<'de> {
+    Null,
+    Str(Cow<'de, str>),
+    Bool,
+    /// An array of strings, of this length.
+    Strings(usize),
+    Object,
+    Other,
+}
+
+struct ParamSeed;
+
+impl<'de> DeserializeSeed<'de> for ParamSeed {
+    type Value = Param<'de>;
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Param<'de>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ParamSeed {
+    type Value = Param<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Param<'de>, E> {
+        Ok(Param::Bool)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Param<'de>, E> {
+        Ok(Param::Other)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Param<'de>, E> {
+        Ok(Param::Other)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Param<'de>, E> {
+        Ok(Param::Other)
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Param<'de>, E> {
+        Ok(Param::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Param<'de>, E> {
+        Ok(Param::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_unit<E>(self) -> Result<Param<'de>, E> {
+        Ok(Param::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Param<'de>, A::Error> {
+        let (mut len, mut strings) = (0, true);
+        while let Some(param) = seq.next_element_seed(ParamSeed)? {
+            len += 1;
+            strings &= matches!(param, Param::Str(_));
+        }
+        Ok(if strings { Param::Strings(len) } else { Param::Other })
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Param<'de>, A::Error> {
+        Checked.visit_map(map).map(|()| Param::Object)
+    }
+}
+
+/// The claims of a token, in token order.
 pub(crate) type Claims = Members;
 
+/// What a claim's name becomes in the user's metadata: `jwt_claim_<name>`.
+pub(crate) const METADATA_PREFIX: &str = "jwt_claim_";
+
 /// Reads a JSON object of a token, refusing a repeated member name as the
-/// strict JSON reader does for nested objects.
+/// strict JSON reader does for nested objects. Each claim name is written
+/// after [`METADATA_PREFIX`], so that the last realm turns the claims into
+/// metadata in place.
 struct ClaimsSeed;
 
 impl<'de> DeserializeSeed<'de> for ClaimsSeed {
@@ -173,7 +327,8 @@ impl<'de> Visitor<'de> for ClaimsSeed {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Claims, A::Error> {
-        let mut claims = Claims::with_capacity(16, 128);
+        // Room for the claims of most tokens without growing.
+        let mut claims = Claims::with_capacity(16, 384);
         // Past a few dozen names, a set keeps the duplicate check linear.
         let mut names: Option<FxHashSet<Box<str>>> = None;
         while let Some(key) = map.next_key_seed(NameSeed)? {
@@ -189,7 +344,7 @@ impl<'de> Visitor<'de> for ClaimsSeed {
                     Some(claims.iter().map(|(k, _)| k).chain(std::iter::once(key.as_ref())).map(Into::into).collect());
             }
             let value = map.next_value_seed(MemberValue)?;
-            claims.push(&key, value);
+            claims.push_after(METADATA_PREFIX, &key, value);
         }
         Ok(claims)
     }
@@ -335,30 +490,42 @@ impl<'de> Visitor<'de> for Checked {
         Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut names: SmallVec<[Cow<'de, str>; 8]> = SmallVec::new();
-        // Past a few dozen names, a set keeps the duplicate check linear.
-        let mut set: Option<FxHashSet<Cow<'de, str>>> = None;
+        let mut names = Names::default();
         while let Some(name) = map.next_key_seed(NameSeed)? {
-            let repeated = match &mut set {
-                Some(set) => !set.insert(name),
-                None if names.contains(&name) => true,
-                None if names.len() >= 32 => {
-                    let mut all: FxHashSet<_> = names.drain(..).collect();
-                    all.insert(name);
-                    set = Some(all);
-                    false
-                }
-                None => {
-                    names.push(name);
-                    false
-                }
-            };
-            if repeated {
+            if !names.insert(name) {
                 return Err(de::Error::custom("a member name is repeated"));
             }
             map.next_value_seed(Checked)?;
         }
         Ok(())
+    }
+}
+
+/// The names of an object read so far, to refuse a repeated one.
+#[derive(Default)]
+struct Names<'de> {
+    few: SmallVec<[Cow<'de, str>; 8]>,
+    /// Past a few dozen names, a set keeps the check linear.
+    many: Option<FxHashSet<Cow<'de, str>>>,
+}
+
+impl<'de> Names<'de> {
+    /// Whether `name` is new.
+    fn insert(&mut self, name: Cow<'de, str>) -> bool {
+        match &mut self.many {
+            Some(set) => set.insert(name),
+            None if self.few.contains(&name) => false,
+            None if self.few.len() >= 32 => {
+                let mut all: FxHashSet<_> = self.few.drain(..).collect();
+                all.insert(name);
+                self.many = Some(all);
+                true
+            }
+            None => {
+                self.few.push(name);
+                true
+            }
+        }
     }
 }
 
@@ -390,27 +557,6 @@ impl<'de> Visitor<'de> for NameSeed {
     fn visit_string<E>(self, v: String) -> Result<Cow<'de, str>, E> {
         Ok(Cow::Owned(v))
     }
-}
-
-/// The JOSE types of the registered header parameters (nimbus
-/// `JWSHeader.parse`): a wrong type makes the header, and so the token,
-/// unparseable.
-fn check_header(header: &Claims) -> Result<(), NotAToken> {
-    let strings = |v: &Value| v.as_array().is_some_and(|items| items.iter().all(Value::is_string));
-    // A null parameter counts as absent, as nimbus reads it.
-    for (name, value) in header.iter().filter(|(_, v)| !v.is_null()) {
-        let ok = match name {
-            "kid" | "typ" | "cty" | "jku" | "x5u" | "x5t" | "x5t#S256" => value.is_string(),
-            "jwk" => value.is_object(),
-            "x5c" | "crit" => strings(value),
-            "b64" => value.is_boolean(),
-            _ => true,
-        };
-        if !ok {
-            return Err(NotAToken("a registered JOSE header parameter has the wrong type"));
-        }
-    }
-    Ok(())
 }
 
 /// The JOSE types of registered claims (nimbus `JWTClaimsSet.parse`): a
@@ -468,6 +614,27 @@ pub(crate) fn millis(value: &Value) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The SIMD decoder is exactly as strict as the `base64` crate's
+        /// (the one that encodes tokens here), on text near base64url.
+        #[test]
+        fn base64url_is_read_as_the_base64_crate_reads_it(text in "[A-Za-z0-9_+/=. -]{0,80}") {
+            let mut out: SmallVec<[u8; 16]> = SmallVec::new();
+            let ours = decode_base64(&text, &mut out).map(|()| out.to_vec());
+            prop_assert_eq!(ours, URL_SAFE_NO_PAD.decode(&text).ok());
+        }
+
+        #[test]
+        fn base64url_round_trips(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let mut out: SmallVec<[u8; 16]> = SmallVec::new();
+            prop_assert_eq!(decode_base64(&URL_SAFE_NO_PAD.encode(&bytes), &mut out), Some(()));
+            prop_assert_eq!(&out[..], &bytes[..]);
+        }
+    }
 
     fn encode(json: &str) -> String {
         URL_SAFE_NO_PAD.encode(json)
@@ -502,7 +669,6 @@ mod tests {
             r#"{"address":{"city":"A","zip":"1"},"mixed":["a",1,null,{"b":[2]},[3]],"groups":["x","y"]}"#,
         ))
         .unwrap();
-        assert_eq!(t.header.get("jwk"), Some(&serde_json::json!({})));
         assert_eq!(t.claims.get("address"), Some(&serde_json::json!({})));
         assert_eq!(t.claims.get("mixed"), Some(&serde_json::json!(["a", 1, null, {}, []])));
         assert_eq!(t.claims.get("groups"), Some(&serde_json::json!(["x", "y"])));

@@ -3,6 +3,7 @@
 #[cfg(feature = "https")]
 pub mod https;
 
+use rolemap::jwt::{AuthenticatedUser, Metadata};
 use rolemap::{Model, Options, Program, Reference, Resolution, RuleSet, User};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -29,6 +30,20 @@ pub fn vectors(file: &str) -> Vec<Value> {
     let path = shared(&format!("conformance/{file}"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// `user` as a realm would have authenticated it (no roles yet).
+pub fn as_authenticated(user: &User) -> AuthenticatedUser {
+    AuthenticatedUser {
+        realm: user.realm.clone(),
+        principal: user.username.clone(),
+        groups: user.groups.clone(),
+        dn: user.dn.clone(),
+        email: None,
+        full_name: None,
+        metadata: user.metadata.iter().map(|(k, v)| (k, v.clone())).collect::<Metadata>(),
+        roles: Vec::new(),
+    }
 }
 
 /// What resolving a user gave, through either engine.
@@ -59,6 +74,21 @@ pub fn resolve_both(mappings: &str, user: &User, options: &Options) -> Outcome {
         reference.as_ref().map_err(ToString::to_string),
         "program and reference interpreter disagree\nmappings: {mappings}\nuser: {user:?}\n{program}"
     );
+    // The same user as a realm would have authenticated it: its model reads
+    // the metadata where it is instead of sorting a copy; both engines must
+    // give the same again.
+    let authenticated = as_authenticated(user);
+    let realm_model =
+        authenticated.model().unwrap_or_else(|e| panic!("a user with a model has one as realms build it: {e}"));
+    for (engine, outcome) in
+        [("program", program.resolve(&realm_model)), ("reference", Reference::new(&rules).resolve(&realm_model))]
+    {
+        assert_eq!(
+            outcome.as_ref().map_err(ToString::to_string),
+            reference.as_ref().map_err(ToString::to_string),
+            "the {engine} on a realm's model disagrees\nmappings: {mappings}\nuser: {user:?}"
+        );
+    }
     match compiled {
         Ok(resolution) => Outcome::Resolved(resolution),
         Err(_) => Outcome::Failed,
