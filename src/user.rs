@@ -370,6 +370,27 @@ impl<'a> Model<'a> {
         Ok(Self::with_metadata(username, realm, dn, groups, Metadata::Members(metadata), has_big_number))
     }
 
+    /// [`from_realm`](Self::from_realm) for metadata a realm built, which
+    /// holds only scalars and flat lists of them (spec §3.5): there is
+    /// nothing to check, only big integers to look for.
+    pub(crate) fn from_realm_metadata(
+        username: &'a str,
+        realm: &'a str,
+        dn: Option<&'a str>,
+        groups: &'a [String],
+        metadata: &'a Members,
+    ) -> Self {
+        // A u64 past i64::MAX is the only integer serde_json reads that is
+        // neither an i64 nor a float.
+        let big = |v: &Value| matches!(v, Value::Number(n) if !n.is_i64() && !n.is_f64());
+        let has_big_number = metadata.iter().any(|(_, v)| match v {
+            Value::Array(items) => items.iter().any(big),
+            other => big(other),
+        });
+        debug_assert!(metadata.iter().all(|(k, v)| checked(k, v).is_ok()), "a realm's metadata is modelled as it is");
+        Self::with_metadata(username, realm, dn, groups, Metadata::Members(metadata), has_big_number)
+    }
+
     fn with_metadata(
         username: &'a str,
         realm: &'a str,

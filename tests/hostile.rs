@@ -349,3 +349,32 @@ fn no_error_or_debug_output_shows_a_secret_or_a_signature() {
     assert!(leaks.is_empty(), "secrets shown:\n{}", leaks.join("\n"));
     assert!(shown.len() > 20, "the test saw what it meant to: {}", shown.len());
 }
+
+/// Integers past 64 bits reach the metadata as Elasticsearch's
+/// `BigInteger`s: only an integer rule on that very claim fails the role
+/// mapping, whether the number stands alone or in a list.
+#[test]
+fn integers_past_64_bits_fail_only_integer_rules_on_their_claim() {
+    let s = setup(json!({}));
+    let now = UNIX_EPOCH + Duration::from_secs(NOW);
+    let rule = |key: &str| {
+        let text = json!({"m": {"enabled": true, "roles": ["r"], "rules": {"field": {key: 5}}}}).to_string();
+        s.realms.with_program(Arc::new(Program::from_json(&text).unwrap()))
+    };
+    for big in [r#"18446744073709551615"#, r#"[1, 18446744073709551615]"#] {
+        let token = hs256_raw(
+            HMAC.as_bytes(),
+            r#"{"alg":"HS256"}"#,
+            &payload(serde_json::from_str(&format!(r#"{{"big": {big}, "small": 5}}"#)).unwrap()),
+        );
+        let bearer = format!("Bearer {token}");
+        let client = format!("SharedSecret {CLIENT}");
+        let headers = [("Authorization", bearer.as_str()), ("ES-Client-Authentication", client.as_str())];
+        let refused = rule("metadata.jwt_claim_big").authenticate(headers, now).unwrap_err();
+        assert_eq!(refused.stage(), Stage::RoleMapping, "{big}");
+        assert!(refused.to_string().contains("does not fit a 64-bit integer"), "{refused}");
+        let user = rule("metadata.jwt_claim_small").authenticate(headers, now).unwrap();
+        assert_eq!(user.roles, ["r"], "{big}");
+        assert_eq!(user.metadata.get("jwt_claim_big"), Some(&serde_json::from_str::<Value>(big).unwrap()));
+    }
+}

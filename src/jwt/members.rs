@@ -24,7 +24,7 @@ struct Span {
 /// names with different tags differ, so a search compares whole names only
 /// where the tags agree, mostly once. (The last bytes tell apart the
 /// `jwt_claim_*` keys, which share their first eight.)
-fn tag(name: &str) -> u64 {
+pub(crate) fn tag(name: &str) -> u64 {
     let word = |bytes: &[u8]| {
         let mut word = [0u8; 8];
         word[..bytes.len()].copy_from_slice(bytes);

@@ -7,7 +7,7 @@ use super::jwks::{JwkSetStatus, PkcKeys, Reloaded, Reloader};
 use super::keys::{Algorithm, Jwk, SignatureFailure, verify_signature};
 use super::members::{Members, Metadata};
 use super::settings::{ClientAuthType, RealmSettings, Secret, TokenType};
-use super::token::{Claims, METADATA_PREFIX, Token, millis};
+use super::token::{Claims, METADATA_PREFIX, Token, Typ, millis};
 use crate::pattern::Pattern;
 use crate::{Model, Program, Scratch};
 use arc_swap::ArcSwap;
@@ -422,7 +422,7 @@ impl Realm {
     /// other realm will read it).
     fn authenticate(
         &self,
-        token: &mut Option<Token>,
+        token: &mut Option<Token<'_>>,
         last: bool,
         key: Option<&cache::Key>,
         now: SystemTime,
@@ -498,13 +498,12 @@ impl Realm {
 
     /// The claim checks then the signature; on success, the generation of
     /// the public keys the signature was checked with.
-    fn validate(&self, token: &Token, now: SystemTime, now_ms: i64) -> Result<u64, Rejection> {
+    fn validate(&self, token: &Token<'_>, now: SystemTime, now_ms: i64) -> Result<u64, Rejection> {
         let access = self.token_type == TokenType::AccessToken;
         // typ: case-insensitive; access tokens also accept `at+jwt`.
         match token.typ() {
-            None => {}
-            Some(typ) if typ.eq_ignore_ascii_case("JWT") => {}
-            Some(typ) if access && typ.eq_ignore_ascii_case("at+jwt") => {}
+            None | Some(Typ::Jwt) => {}
+            Some(Typ::AtJwt) if access => {}
             Some(_) => return Err(self.reject(Stage::Typ, "invalid jwt typ header")),
         }
         let claims = &token.claims;
@@ -523,10 +522,11 @@ impl Realm {
         })?;
         // alg: by exact name against the configured list, which holds only
         // algorithms this realm can verify.
-        let Some(alg) = token.alg().parse::<Algorithm>().ok().filter(|a| self.algorithms.contains(a)) else {
+        let alg = token.alg();
+        let Some(alg) = alg.ok().filter(|a| self.algorithms.contains(a)) else {
             let allowed: Vec<&str> = self.algorithms.iter().map(|a| a.as_str()).collect();
-            let reason =
-                format!("invalid JWT algorithm [{}], allowed algorithms are [{}]", token.alg(), allowed.join(","));
+            let name = alg.map_or_else(|name| name, |a| a.as_str());
+            let reason = format!("invalid JWT algorithm [{name}], allowed algorithms are [{}]", allowed.join(","));
             return Err(self.reject(Stage::Alg, reason));
         };
         self.check_date(claims, "iat", true, Stage::Iat, now_ms)?;
@@ -650,7 +650,7 @@ impl Realm {
     /// A public-key failure reads the key set again, and verifies once more
     /// if its content changed (spec §2.5). Returns the generation of the
     /// public keys used (that of the set in force for HMAC).
-    fn check_signature(&self, token: &Token, alg: Algorithm, now: SystemTime) -> Result<u64, Rejection> {
+    fn check_signature(&self, token: &Token<'_>, alg: Algorithm, now: SystemTime) -> Result<u64, Rejection> {
         // nimbus refuses every critical header parameter it was not told to
         // defer, and Elasticsearch defers none.
         let crit = token.header.crit;
@@ -719,7 +719,12 @@ impl Realm {
     }
 
     /// Claims to user (spec §3), then role mapping.
-    fn user(&self, token: &mut Option<Token>, take: bool, program: &Program) -> Result<AuthenticatedUser, Rejection> {
+    fn user(
+        &self,
+        token: &mut Option<Token<'_>>,
+        take: bool,
+        program: &Program,
+    ) -> Result<AuthenticatedUser, Rejection> {
         let Some(checked) = token.as_ref() else {
             return Err(self.reject(Stage::NotHandled, "no token"));
         };
@@ -766,8 +771,7 @@ impl Realm {
             }
         };
         let roles = {
-            let model = Model::from_realm(&principal, &self.name, dn.as_deref(), &groups, &metadata.0)
-                .map_err(|e| self.reject(Stage::RoleMapping, e.to_string()))?;
+            let model = Model::from_realm_metadata(&principal, &self.name, dn.as_deref(), &groups, &metadata.0);
             SCRATCH.with(|scratch| {
                 let mut scratch = scratch.borrow_mut();
                 program.evaluate(&model, &mut scratch).map(|roles| {

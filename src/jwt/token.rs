@@ -11,7 +11,8 @@
 //! canonical (no padding, no `+` or `/`), and JSON objects must not repeat a
 //! key.
 
-use super::members::Members;
+use super::keys::Algorithm;
+use super::members::{self, Members};
 use rustc_hash::FxHashSet;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -34,20 +35,20 @@ impl fmt::Display for NotAToken {
     }
 }
 
-/// A parsed, not yet validated, signed JWT.
+/// A parsed, not yet validated, signed JWT, borrowing the bearer string.
 #[derive(Clone)]
-pub struct Token {
+pub struct Token<'a> {
     /// The JOSE header parameters a realm reads.
     pub(crate) header: Header,
     /// The claims, with registered claims checked for type.
     pub(crate) claims: Claims,
     /// `header.payload`, the bytes the signature covers.
-    pub(crate) signing_input: String,
+    pub(crate) signing_input: &'a str,
     /// The decoded signature (inline up to RSA-4096's 512 bytes). Never printed.
     pub(crate) signature: SmallVec<[u8; 512]>,
 }
 
-impl fmt::Debug for Token {
+impl fmt::Debug for Token<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The signature is left out: with the payload it would let anyone
         // replay the token.
@@ -58,9 +59,9 @@ impl fmt::Debug for Token {
 /// Registered claims whose values must be JSON numbers (seconds since the epoch).
 const DATE_CLAIMS: [&str; 3] = ["exp", "nbf", "iat"];
 
-impl Token {
+impl<'a> Token<'a> {
     /// Parses a compact JWS.
-    pub fn parse(bearer: &str) -> Result<Token, NotAToken> {
+    pub fn parse(bearer: &'a str) -> Result<Token<'a>, NotAToken> {
         if bearer.len() > MAX_TOKEN_LEN {
             return Err(NotAToken("the token is longer than the 16 KiB an HTTP header may carry"));
         }
@@ -78,13 +79,16 @@ impl Token {
         check_registered_claims(&mut claims)?;
         let mut signature = SmallVec::new();
         decode_base64(signature_part, &mut signature).ok_or(NotAToken("the signature is not base64url"))?;
-        let signing_input = bearer[..bearer.len() - signature_part.len() - 1].to_owned();
+        let signing_input = &bearer[..bearer.len() - signature_part.len() - 1];
         Ok(Token { header, claims, signing_input, signature })
     }
 
     /// `alg` from the header.
-    pub(crate) fn alg(&self) -> &str {
-        &self.header.alg
+    pub(crate) fn alg(&self) -> Result<Algorithm, &str> {
+        match &self.header.alg {
+            Alg::Known(alg) => Ok(*alg),
+            Alg::Other(name) => Err(name),
+        }
     }
 
     /// The `kid` header.
@@ -93,8 +97,8 @@ impl Token {
     }
 
     /// The `typ` header.
-    pub(crate) fn typ(&self) -> Option<&str> {
-        self.header.typ.as_deref()
+    pub(crate) fn typ(&self) -> Option<Typ> {
+        self.header.typ
     }
 }
 
@@ -150,11 +154,28 @@ fn decode_object(part: &str, buffer: &mut SmallVec<[u8; 2048]>) -> Result<Claims
 /// The JOSE header parameters a realm reads; the others are only checked.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Header {
-    pub(crate) alg: String,
+    pub(crate) alg: Alg,
     pub(crate) kid: Option<String>,
-    pub(crate) typ: Option<String>,
+    pub(crate) typ: Option<Typ>,
     /// Whether `crit` names any parameter.
     pub(crate) crit: bool,
+}
+
+/// `alg`: one this crate knows (by exact name), or another, kept for
+/// messages.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Alg {
+    Known(Algorithm),
+    Other(Box<str>),
+}
+
+/// `typ`, as far as a realm tells values apart (case-insensitively).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Typ {
+    Jwt,
+    /// `at+jwt`, which access tokens may carry.
+    AtJwt,
+    Other,
 }
 
 /// The JOSE types of the registered header parameters (nimbus
@@ -167,17 +188,20 @@ fn decode_header(part: &str, buffer: &mut SmallVec<[u8; 2048]>) -> Result<Header
         Some(alg) if alg == "none" => Err(NotAToken("an unsecured JWT (`alg: none`)")),
         None => Err(NotAToken("the JOSE header has no string `alg`")),
         Some(_) if read.wrong_type => Err(NotAToken("a registered JOSE header parameter has the wrong type")),
-        Some(alg) => Ok(Header { alg, kid: read.kid, typ: read.typ, crit: read.crit }),
+        Some(alg) => {
+            let alg = alg.parse().map_or_else(|_| Alg::Other(alg.into()), Alg::Known);
+            Ok(Header { alg, kid: read.kid, typ: read.typ, crit: read.crit })
+        }
     }
 }
 
 /// A header as read, before its checks.
 #[derive(Default)]
-struct ReadHeader {
+struct ReadHeader<'de> {
     /// `None` when absent or not a string.
-    alg: Option<String>,
+    alg: Option<Cow<'de, str>>,
     kid: Option<String>,
-    typ: Option<String>,
+    typ: Option<Typ>,
     crit: bool,
     wrong_type: bool,
 }
@@ -185,20 +209,20 @@ struct ReadHeader {
 struct HeaderSeed;
 
 impl<'de> DeserializeSeed<'de> for HeaderSeed {
-    type Value = ReadHeader;
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<ReadHeader, D::Error> {
+    type Value = ReadHeader<'de>;
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<ReadHeader<'de>, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for HeaderSeed {
-    type Value = ReadHeader;
+    type Value = ReadHeader<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JOSE header")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ReadHeader, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ReadHeader<'de>, A::Error> {
         let mut header = ReadHeader::default();
         let mut names = Names::default();
         while let Some(name) = map.next_key_seed(NameSeed)? {
@@ -206,7 +230,7 @@ impl<'de> Visitor<'de> for HeaderSeed {
             let ok = match (name.as_ref(), param) {
                 (_, Param::Null) => true,
                 ("alg", Param::Str(alg)) => {
-                    header.alg = Some(alg.into_owned());
+                    header.alg = Some(alg);
                     true
                 }
                 ("alg", _) => {
@@ -218,7 +242,13 @@ impl<'de> Visitor<'de> for HeaderSeed {
                     true
                 }
                 ("typ", Param::Str(typ)) => {
-                    header.typ = Some(typ.into_owned());
+                    header.typ = Some(if typ.eq_ignore_ascii_case("JWT") {
+                        Typ::Jwt
+                    } else if typ.eq_ignore_ascii_case("at+jwt") {
+                        Typ::AtJwt
+                    } else {
+                        Typ::Other
+                    });
                     true
                 }
                 ("crit", Param::Strings(n)) => {
@@ -329,12 +359,20 @@ impl<'de> Visitor<'de> for ClaimsSeed {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Claims, A::Error> {
         // Room for the claims of most tokens without growing.
         let mut claims = Claims::with_capacity(16, 384);
+        // The tags of the names so far, side by side: a repeated name is
+        // looked for among the members only when its tag is among them.
+        let mut tags: SmallVec<[u64; 32]> = SmallVec::new();
         // Past a few dozen names, a set keeps the duplicate check linear.
         let mut names: Option<FxHashSet<Box<str>>> = None;
         while let Some(key) = map.next_key_seed(NameSeed)? {
             let repeated = match &mut names {
                 Some(names) => !names.insert(key.as_ref().into()),
-                None => claims.contains_key(&key),
+                None => {
+                    let tag = members::tag(&key);
+                    let seen = tags.contains(&tag) && claims.contains_key(&key);
+                    tags.push(tag);
+                    seen
+                }
             };
             if repeated {
                 return Err(de::Error::custom("a claim name is repeated"));
@@ -646,8 +684,10 @@ mod tests {
 
     #[test]
     fn parses_a_signed_jwt() {
-        let t = Token::parse(&token(r#"{"alg":"HS256","kid":"k"}"#, r#"{"sub":42,"aud":"a","exp":1.9}"#)).unwrap();
-        assert_eq!(t.alg(), "HS256");
+        let text = token(r#"{"alg":"HS256","kid":"k","typ":"at+JWT"}"#, r#"{"sub":42,"aud":"a","exp":1.9}"#);
+        let t = Token::parse(&text).unwrap();
+        assert_eq!(t.typ(), Some(Typ::AtJwt));
+        assert_eq!(t.alg(), Ok(Algorithm::HS256));
         assert_eq!(t.kid(), Some("k"));
         assert_eq!(t.claims.get("sub").unwrap(), "42");
         assert_eq!(t.claims.get("aud").unwrap(), &serde_json::json!(["a"]));
@@ -658,17 +698,25 @@ mod tests {
         assert!(t.signing_input.ends_with(&encode(r#"{"sub":42,"aud":"a","exp":1.9}"#)));
         assert!(!format!("{t:?}").contains("sig\""));
         // A null header parameter is an absent one.
-        let t = Token::parse(&token(r#"{"alg":"HS256","typ":null,"kid":null}"#, "{}")).unwrap();
+        let text = token(r#"{"alg":"HS256","typ":null,"kid":null}"#, "{}");
+        let t = Token::parse(&text).unwrap();
         assert_eq!((t.typ(), t.kid()), (None, None));
+        // An algorithm this crate does not know is kept by name.
+        let text = token(r#"{"alg":"XS256","typ":"jwt"}"#, "{}");
+        let t = Token::parse(&text).unwrap();
+        assert_eq!((t.alg(), t.typ()), (Err("XS256"), Some(Typ::Jwt)));
+        let text = token(r#"{"alg":"hs256","typ":"JOSE"}"#, "{}");
+        let t = Token::parse(&text).unwrap();
+        assert_eq!((t.alg(), t.typ()), (Err("hs256"), Some(Typ::Other)));
     }
 
     #[test]
     fn nested_containers_are_checked_and_kept_empty() {
-        let t = Token::parse(&token(
+        let text = token(
             r#"{"alg":"HS256","jwk":{"kty":"oct","k":"AAAA"}}"#,
             r#"{"address":{"city":"A","zip":"1"},"mixed":["a",1,null,{"b":[2]},[3]],"groups":["x","y"]}"#,
-        ))
-        .unwrap();
+        );
+        let t = Token::parse(&text).unwrap();
         assert_eq!(t.claims.get("address"), Some(&serde_json::json!({})));
         assert_eq!(t.claims.get("mixed"), Some(&serde_json::json!(["a", 1, null, {}, []])));
         assert_eq!(t.claims.get("groups"), Some(&serde_json::json!(["x", "y"])));
