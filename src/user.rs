@@ -355,40 +355,33 @@ impl<'a> Model<'a> {
     }
 
     /// The model of a user a JWT realm authenticated: its metadata is read
-    /// where it is, by key, neither copied nor sorted.
+    /// where it is, by key, neither copied nor sorted. Metadata a realm
+    /// built holds only scalars and flat lists of them (spec §3.5), so with
+    /// `trusted` it is not checked, only searched for big integers.
     pub(crate) fn from_realm(
         username: &'a str,
         realm: &'a str,
         dn: Option<&'a str>,
         groups: &'a [String],
         metadata: &'a Members,
+        trusted: bool,
     ) -> Result<Self, UserError> {
         let mut has_big_number = false;
-        for (key, value) in metadata.iter() {
-            has_big_number |= checked(key, value)?.big_number().is_some();
+        if trusted {
+            // A u64 past i64::MAX is the only integer serde_json reads that
+            // is neither an i64 nor a float.
+            let big = |v: &Value| matches!(v, Value::Number(n) if !n.is_i64() && !n.is_f64());
+            has_big_number = metadata.iter().any(|(_, v)| match v {
+                Value::Array(items) => items.iter().any(big),
+                other => big(other),
+            });
+            debug_assert!(metadata.iter().all(|(k, v)| checked(k, v).is_ok()), "a realm's metadata is modelled as is");
+        } else {
+            for (key, value) in metadata.iter() {
+                has_big_number |= checked(key, value)?.big_number().is_some();
+            }
         }
         Ok(Self::with_metadata(username, realm, dn, groups, Metadata::Members(metadata), has_big_number))
-    }
-
-    /// [`from_realm`](Self::from_realm) for metadata a realm built, which
-    /// holds only scalars and flat lists of them (spec §3.5): there is
-    /// nothing to check, only big integers to look for.
-    pub(crate) fn from_realm_metadata(
-        username: &'a str,
-        realm: &'a str,
-        dn: Option<&'a str>,
-        groups: &'a [String],
-        metadata: &'a Members,
-    ) -> Self {
-        // A u64 past i64::MAX is the only integer serde_json reads that is
-        // neither an i64 nor a float.
-        let big = |v: &Value| matches!(v, Value::Number(n) if !n.is_i64() && !n.is_f64());
-        let has_big_number = metadata.iter().any(|(_, v)| match v {
-            Value::Array(items) => items.iter().any(big),
-            other => big(other),
-        });
-        debug_assert!(metadata.iter().all(|(k, v)| checked(k, v).is_ok()), "a realm's metadata is modelled as it is");
-        Self::with_metadata(username, realm, dn, groups, Metadata::Members(metadata), has_big_number)
     }
 
     fn with_metadata(

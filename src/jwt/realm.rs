@@ -202,7 +202,7 @@ impl AuthenticatedUser {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn model(&self) -> Result<Model<'_>, crate::UserError> {
-        Model::from_realm(&self.principal, &self.realm, self.dn.as_deref(), &self.groups, &self.metadata.0)
+        Model::from_realm(&self.principal, &self.realm, self.dn.as_deref(), &self.groups, &self.metadata.0, false)
     }
 }
 
@@ -771,7 +771,8 @@ impl Realm {
             }
         };
         let roles = {
-            let model = Model::from_realm_metadata(&principal, &self.name, dn.as_deref(), &groups, &metadata.0);
+            let model = Model::from_realm(&principal, &self.name, dn.as_deref(), &groups, &metadata.0, true)
+                .map_err(|e| self.reject(Stage::RoleMapping, e.to_string()))?;
             SCRATCH.with(|scratch| {
                 let mut scratch = scratch.borrow_mut();
                 program.evaluate(&model, &mut scratch).map(|roles| {

@@ -13,6 +13,7 @@
 
 use super::keys::Algorithm;
 use super::members::{self, Members};
+use crate::parse::visit_scalars;
 use rustc_hash::FxHashSet;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -381,7 +382,7 @@ impl<'de> Visitor<'de> for ClaimsSeed {
                 names =
                     Some(claims.iter().map(|(k, _)| k).chain(std::iter::once(key.as_ref())).map(Into::into).collect());
             }
-            let value = map.next_value_seed(MemberValue)?;
+            let value = map.next_value_seed(MemberValue::Member)?;
             claims.push_after(METADATA_PREFIX, &key, value);
         }
         Ok(claims)
@@ -394,7 +395,13 @@ impl<'de> Visitor<'de> for ClaimsSeed {
 /// are kept, while an object, and a container inside an array, is checked
 /// as strictly as the rest (no repeated names, the nesting limit) and kept
 /// empty: an IdP's large nested claims cost no allocation.
-struct MemberValue;
+#[derive(Clone, Copy)]
+enum MemberValue {
+    /// The value of a member.
+    Member,
+    /// An element of an array that is a member's value.
+    Element,
+}
 
 impl<'de> DeserializeSeed<'de> for MemberValue {
     type Value = Value;
@@ -409,79 +416,16 @@ impl<'de> Visitor<'de> for MemberValue {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
+    visit_scalars!();
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        if let MemberValue::Element = self {
+            return Checked.visit_seq(seq).map(|()| Value::Array(Vec::new()));
+        }
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
-        while let Some(item) = seq.next_element_seed(Element)? {
+        while let Some(item) = seq.next_element_seed(MemberValue::Element)? {
             items.push(item);
         }
         Ok(Value::Array(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
-        Checked.visit_map(map).map(|()| Value::Object(serde_json::Map::new()))
-    }
-}
-
-/// An array element: a scalar as [`MemberValue`] keeps it, a container
-/// checked and kept empty.
-struct Element;
-
-impl<'de> DeserializeSeed<'de> for Element {
-    type Value = Value;
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Element {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
-        MemberValue.visit_bool(v)
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
-        MemberValue.visit_i64(v)
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        MemberValue.visit_u64(v)
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        MemberValue.visit_f64(v)
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        MemberValue.visit_str(v)
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
-        MemberValue.visit_string(v)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        MemberValue.visit_unit()
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
-        Checked.visit_seq(seq).map(|()| Value::Array(Vec::new()))
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
         Checked.visit_map(map).map(|()| Value::Object(serde_json::Map::new()))
