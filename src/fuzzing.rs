@@ -244,7 +244,9 @@ fn fixed_users() -> &'static [User] {
 
 /// Mappings (JSON or the text form) and a user (JSON, the last line): the
 /// compiled program resolves the user as the reference interpreter does,
-/// through `resolve` and through `flatten` + `evaluate_claims` alike.
+/// through `resolve` and through `flatten` + `evaluate_claims` alike, and
+/// both resolve the user as a realm holds it (`AuthenticatedUser::model`)
+/// the same.
 pub fn program_matches_reference(data: &[u8]) {
     let Ok(source) = std::str::from_utf8(data) else { return };
     let (mappings, user) = match source.rsplit_once('\n') {
@@ -279,6 +281,31 @@ pub fn program_matches_reference(data: &[u8]) {
             split == expected,
             "flatten + evaluate_claims {split:?} agrees with resolve {expected:?}\nuser {user:?}"
         );
+        // The same user as a realm hands it out: its model reads the
+        // metadata in place, unsorted.
+        let authenticated = crate::jwt::AuthenticatedUser {
+            realm: user.realm.clone(),
+            principal: user.username.clone(),
+            groups: user.groups.clone(),
+            dn: user.dn.clone(),
+            email: None,
+            full_name: None,
+            metadata: user.metadata.iter().map(|(k, v)| (k, v.clone())).collect(),
+            roles: Vec::new(),
+        };
+        let realm_model = match authenticated.model() {
+            Ok(model) => model,
+            Err(e) => panic!("a user with a model has one as a realm holds it: {e}"),
+        };
+        for (engine, outcome) in
+            [("program", program.resolve(&realm_model)), ("reference", reference.resolve(&realm_model))]
+        {
+            let outcome = outcome.map_err(|e| e.to_string());
+            assert!(
+                outcome == expected,
+                "the {engine} gives {outcome:?} for a realm's user, {expected:?} for the user\nuser {user:?}"
+            );
+        }
     }
 }
 
