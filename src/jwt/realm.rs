@@ -759,16 +759,14 @@ impl Realm {
         let dn = first(&self.dn, Stage::Dn)?;
         let email = first(&self.mail, Stage::Mail)?;
         let full_name = first(&self.name_claim, Stage::Name)?;
-        let metadata = match token.take() {
-            // The last realm moves the claims; the others copy them.
-            Some(owned) if take => self.metadata(Claimed::Owned(owned.claims)),
-            other => {
-                *token = other;
-                match token.as_ref() {
-                    Some(t) => self.metadata(Claimed::Borrowed(&t.claims)),
-                    None => self.metadata(Claimed::Borrowed(&Claims::default())),
-                }
-            }
+        // The last realm moves the claims; the others copy them.
+        let metadata = if take {
+            token.take().map(|t| self.metadata(Claimed::Owned(t.claims)))
+        } else {
+            token.as_ref().map(|t| self.metadata(Claimed::Borrowed(&t.claims)))
+        };
+        let Some(metadata) = metadata else {
+            return Err(self.reject(Stage::NotHandled, "no token"));
         };
         let roles = {
             let model = Model::from_realm(&principal, &self.name, dn.as_deref(), &groups, &metadata.0, true)

@@ -120,20 +120,26 @@ fn is_too_deep(message: &str) -> bool {
     message.starts_with("recursion limit exceeded")
 }
 
-/// Decodes base64url UTF-8 JSON into `buffer` and reads it with `seed`;
-/// `what` names the part for messages.
+/// The two JSON parts of a token, for messages.
+#[derive(Clone, Copy)]
+enum Part {
+    Header,
+    Payload,
+}
+
+/// Decodes base64url UTF-8 JSON into `buffer` and reads it with `seed`.
 fn decode_part<'b, T>(
     part: &str,
     buffer: &'b mut SmallVec<[u8; 2048]>,
-    what: &'static str,
+    which: Part,
     seed: impl DeserializeSeed<'b, Value = T>,
 ) -> Result<T, NotAToken> {
-    let (not_json, too_deep) = match what {
-        "header" => (
+    let (not_json, too_deep) = match which {
+        Part::Header => (
             NotAToken("the JOSE header is not base64url-encoded JSON"),
             NotAToken("the JOSE header nests deeper than the JSON limit of 127 levels"),
         ),
-        _ => (
+        Part::Payload => (
             NotAToken("the payload is not base64url-encoded JSON"),
             NotAToken("the payload nests deeper than the JSON limit of 127 levels"),
         ),
@@ -149,7 +155,7 @@ fn decode_part<'b, T>(
 }
 
 fn decode_object(part: &str, buffer: &mut SmallVec<[u8; 2048]>) -> Result<Claims, NotAToken> {
-    decode_part(part, buffer, "payload", ClaimsSeed)
+    decode_part(part, buffer, Part::Payload, ClaimsSeed)
 }
 
 /// The JOSE header parameters a realm reads; the others are only checked.
@@ -184,7 +190,7 @@ pub(crate) enum Typ {
 /// of another makes the header, and so the token, unparseable. A null
 /// parameter counts as absent, as nimbus reads it.
 fn decode_header(part: &str, buffer: &mut SmallVec<[u8; 2048]>) -> Result<Header, NotAToken> {
-    let read = decode_part(part, buffer, "header", HeaderSeed)?;
+    let read = decode_part(part, buffer, Part::Header, HeaderSeed)?;
     match read.alg {
         Some(alg) if alg == "none" => Err(NotAToken("an unsecured JWT (`alg: none`)")),
         None => Err(NotAToken("the JOSE header has no string `alg`")),
@@ -360,27 +366,10 @@ impl<'de> Visitor<'de> for ClaimsSeed {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Claims, A::Error> {
         // Room for the claims of most tokens without growing.
         let mut claims = Claims::with_capacity(16, 384);
-        // The tags of the names so far, side by side: a repeated name is
-        // looked for among the members only when its tag is among them.
-        let mut tags: SmallVec<[u64; 32]> = SmallVec::new();
-        // Past a few dozen names, a set keeps the duplicate check linear.
-        let mut names: Option<FxHashSet<Box<str>>> = None;
+        let mut names = Names::default();
         while let Some(key) = map.next_key_seed(NameSeed)? {
-            let repeated = match &mut names {
-                Some(names) => !names.insert(key.as_ref().into()),
-                None => {
-                    let tag = members::tag(&key);
-                    let seen = tags.contains(&tag) && claims.contains_key(&key);
-                    tags.push(tag);
-                    seen
-                }
-            };
-            if repeated {
+            if !names.insert(key.clone()) {
                 return Err(de::Error::custom("a claim name is repeated"));
-            }
-            if names.is_none() && claims.len() >= 32 {
-                names =
-                    Some(claims.iter().map(|(k, _)| k).chain(std::iter::once(key.as_ref())).map(Into::into).collect());
             }
             let value = map.next_value_seed(MemberValue::Member)?;
             claims.push_after(METADATA_PREFIX, &key, value);
@@ -486,7 +475,8 @@ impl<'de> Visitor<'de> for Checked {
 /// The names of an object read so far, to refuse a repeated one.
 #[derive(Default)]
 struct Names<'de> {
-    few: SmallVec<[Cow<'de, str>; 8]>,
+    /// With each name its [`members::tag`], compared first.
+    few: SmallVec<[(u64, Cow<'de, str>); 16]>,
     /// Past a few dozen names, a set keeps the check linear.
     many: Option<FxHashSet<Cow<'de, str>>>,
 }
@@ -494,20 +484,21 @@ struct Names<'de> {
 impl<'de> Names<'de> {
     /// Whether `name` is new.
     fn insert(&mut self, name: Cow<'de, str>) -> bool {
-        match &mut self.many {
-            Some(set) => set.insert(name),
-            None if self.few.contains(&name) => false,
-            None if self.few.len() >= 32 => {
-                let mut all: FxHashSet<_> = self.few.drain(..).collect();
-                all.insert(name);
-                self.many = Some(all);
-                true
-            }
-            None => {
-                self.few.push(name);
-                true
-            }
+        if let Some(set) = &mut self.many {
+            return set.insert(name);
         }
+        let tag = members::tag(&name);
+        if self.few.iter().any(|(t, n)| *t == tag && *n == name) {
+            return false;
+        }
+        if self.few.len() >= 32 {
+            let mut all: FxHashSet<_> = self.few.drain(..).map(|(_, n)| n).collect();
+            all.insert(name);
+            self.many = Some(all);
+        } else {
+            self.few.push((tag, name));
+        }
+        true
     }
 }
 
