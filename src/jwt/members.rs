@@ -171,6 +171,18 @@ impl Members {
         }
     }
 
+    /// Hands each member to `f` in order, its value mutable, until `f`
+    /// fails.
+    pub(crate) fn try_for_each_mut<E>(
+        &mut self,
+        mut f: impl FnMut(&str, &mut Value) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let Members { names, entries } = self;
+        entries.iter_mut().try_for_each(|(span, value)| {
+            f(names.get(span.start as usize..span.end as usize).unwrap_or_default(), value)
+        })
+    }
+
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Value) -> bool) {
         self.entries.retain(|(_, v)| keep(v));
     }
