@@ -8,7 +8,14 @@
 
 use crate::error::Location;
 use crate::template::Format;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Number, Value};
+
+/// `value` as a `serde_json::Value`. The types of this module serialize
+/// only strings as keys, the one way `to_value` can fail.
+fn to_value(value: &impl Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or_default()
+}
 
 /// All role mappings of one document, in document order.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -19,7 +26,11 @@ pub struct MappingSet {
 
 impl MappingSet {
     /// The mappings as JSON in the shape of `GET _security/role_mapping`:
-    /// `{"<name>": body, ...}`, each body's keys in Elasticsearch's order
+    /// `{"<name>": body, ...}`.
+    ///
+    /// A `Value` holds an object's members sorted by key; serializing the
+    /// set itself (it implements `Serialize`) writes the mappings in
+    /// document order and each body's keys in Elasticsearch's order
     /// (`enabled`, `roles`, `role_templates`, `rules`, `metadata`).
     ///
     /// Reading the result with [`parse_json`](crate::parse::parse_json)
@@ -31,12 +42,20 @@ impl MappingSet {
     /// let text = r#"mapping "admins" { roles: "superuser" rules: groups == ["admins", /adm-\d+/] }"#;
     /// let (set, _) = text::parse(text, "mappings", &Options::default()).unwrap();
     /// assert_eq!(
-    ///     set.to_json().to_string(),
+    ///     serde_json::to_string(&set).unwrap(),
     ///     r#"{"admins":{"enabled":true,"roles":["superuser"],"rules":{"field":{"groups":["admins","/adm-\\d+/"]}},"metadata":{}}}"#
     /// );
+    /// // The same, as a `Value` holds it: members sorted.
+    /// assert_eq!(set.to_json()["admins"]["roles"], serde_json::json!(["superuser"]));
     /// ```
     pub fn to_json(&self) -> Value {
-        Value::Object(self.mappings.iter().map(|m| (m.name.clone(), m.to_json())).collect())
+        to_value(self)
+    }
+}
+
+impl Serialize for MappingSet {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.mappings.iter().map(|m| (&m.name, m)))
     }
 }
 
@@ -60,22 +79,30 @@ pub struct Mapping {
 }
 
 impl Mapping {
-    /// The mapping's body as JSON, keys in Elasticsearch's order.
+    /// The mapping's body as JSON (serialized, keys in Elasticsearch's
+    /// order).
     ///
     /// `roles` and `role_templates` are written when they are not empty,
     /// and `roles` also when both are, as a mapping must have one of them.
     pub fn to_json(&self) -> Value {
-        let mut body = Map::new();
-        body.insert("enabled".into(), self.enabled.into());
+        to_value(self)
+    }
+}
+
+impl Serialize for Mapping {
+    /// The body only: the name is its key in a [`MappingSet`].
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut body = serializer.serialize_map(None)?;
+        body.serialize_entry("enabled", &self.enabled)?;
         if !self.roles.is_empty() || self.role_templates.is_empty() {
-            body.insert("roles".into(), self.roles.clone().into());
+            body.serialize_entry("roles", &self.roles)?;
         }
         if !self.role_templates.is_empty() {
-            body.insert("role_templates".into(), self.role_templates.iter().map(RoleTemplate::to_json).collect());
+            body.serialize_entry("role_templates", &self.role_templates)?;
         }
-        body.insert("rules".into(), self.rules.to_json());
-        body.insert("metadata".into(), Value::Object(self.metadata.clone()));
-        Value::Object(body)
+        body.serialize_entry("rules", &self.rules)?;
+        body.serialize_entry("metadata", &self.metadata)?;
+        body.end()
     }
 }
 
@@ -104,10 +131,16 @@ pub struct RoleTemplate {
 impl RoleTemplate {
     /// `{"template": script, "format": "string" | "json"}`.
     pub fn to_json(&self) -> Value {
-        let mut object = Map::new();
-        object.insert("template".into(), self.script.to_json());
-        object.insert("format".into(), self.format.name().into());
-        Value::Object(object)
+        to_value(self)
+    }
+}
+
+impl Serialize for RoleTemplate {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut object = serializer.serialize_map(Some(2))?;
+        object.serialize_entry("template", &self.script)?;
+        object.serialize_entry("format", self.format.name())?;
+        object.end()
     }
 }
 
@@ -150,26 +183,41 @@ impl Script {
     /// The script object: `{"source", "params", "options"}` (the last two
     /// when not empty), `{"id"}`, or an invalid script as it was written.
     pub fn to_json(&self) -> Value {
+        to_value(self)
+    }
+}
+
+impl Serialize for Script {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Script::Inline { source, params, options } => {
-                let mut object = Map::new();
-                object.insert("source".into(), source.clone().into());
+                let mut object = serializer.serialize_map(None)?;
+                object.serialize_entry("source", source)?;
                 if !params.is_empty() {
-                    object.insert("params".into(), Value::Object(params.clone()));
+                    object.serialize_entry("params", params)?;
                 }
                 if !options.is_empty() {
-                    let options = options.iter().map(|(k, v)| (k.clone(), Value::from(v.clone()))).collect();
-                    object.insert("options".into(), Value::Object(options));
+                    let options = Entries(options.iter().map(|(k, v)| (k, v)));
+                    object.serialize_entry("options", &options)?;
                 }
-                Value::Object(object)
+                object.end()
             }
             Script::Stored { id } => {
-                let mut object = Map::new();
-                object.insert("id".into(), id.clone().into());
-                Value::Object(object)
+                let mut object = serializer.serialize_map(Some(1))?;
+                object.serialize_entry("id", id)?;
+                object.end()
             }
-            Script::Invalid { template, .. } => template.clone(),
+            Script::Invalid { template, .. } => template.serialize(serializer),
         }
+    }
+}
+
+/// Key–value pairs serialized as an object, in their order.
+struct Entries<I>(I);
+
+impl<K: Serialize, V: Serialize, I: Iterator<Item = (K, V)> + Clone> Serialize for Entries<I> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.clone())
     }
 }
 
@@ -187,22 +235,27 @@ impl Expr {
     /// or `{"field": {name: value}}`, with a list only when there is not
     /// exactly one value, as Elasticsearch writes it.
     pub fn to_json(&self) -> Value {
-        let mut object = Map::new();
+        to_value(self)
+    }
+}
+
+impl Serialize for Expr {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut object = serializer.serialize_map(Some(1))?;
         match &self.kind {
-            ExprKind::All(children) => object.insert("all".into(), children.iter().map(Expr::to_json).collect()),
-            ExprKind::Any(children) => object.insert("any".into(), children.iter().map(Expr::to_json).collect()),
-            ExprKind::Except(child) => object.insert("except".into(), child.to_json()),
+            ExprKind::All(children) => object.serialize_entry("all", children)?,
+            ExprKind::Any(children) => object.serialize_entry("any", children)?,
+            ExprKind::Except(child) => object.serialize_entry("except", child)?,
             ExprKind::Field { name, values } => {
                 let value = match values.as_slice() {
-                    [one] => one.kind.to_json(),
-                    values => values.iter().map(|v| v.kind.to_json()).collect(),
+                    [one] => to_value(&one.kind),
+                    values => Value::Array(values.iter().map(|v| to_value(&v.kind)).collect()),
                 };
-                let mut field = Map::new();
-                field.insert(name.clone(), value);
-                object.insert("field".into(), Value::Object(field))
+                let field = Entries(std::iter::once((name, value)));
+                object.serialize_entry("field", &field)?;
             }
-        };
-        Value::Object(object)
+        }
+        object.end()
     }
 }
 
@@ -261,11 +314,17 @@ pub enum ValueKind {
 impl ValueKind {
     /// The value as JSON.
     pub fn to_json(&self) -> Value {
+        to_value(self)
+    }
+}
+
+impl Serialize for ValueKind {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            ValueKind::Null => Value::Null,
-            ValueKind::Bool(b) => Value::Bool(*b),
-            ValueKind::Number(n) => Value::Number(n.clone()),
-            ValueKind::String(s) => Value::String(s.clone()),
+            ValueKind::Null => serializer.serialize_unit(),
+            ValueKind::Bool(b) => serializer.serialize_bool(*b),
+            ValueKind::Number(n) => n.serialize(serializer),
+            ValueKind::String(s) => serializer.serialize_str(s),
         }
     }
 }

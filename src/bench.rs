@@ -2,6 +2,7 @@
 //! `rolemap::workload` at several sizes, timing the program against the
 //! reference interpreter in the same run.
 
+use crate::Object;
 use rolemap::workload;
 use rolemap::{Model, Options, Program, Reference, RuleSet, Scratch};
 use serde_json::json;
@@ -23,20 +24,20 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn to_json(&self) -> serde_json::Value {
-        let mut row = json!({
-            "mappings": self.mappings,
-            "compile_ms": round(self.compile_ms, 2),
-            "program_bytes": self.program_bytes,
-            "eval_ns": round(self.eval_ns, 1),
-            "end_to_end_ns": round(self.end_to_end_ns, 1),
-            "reference_ns": round(self.reference_ns, 1),
-            "speedup": round(self.reference_ns / self.end_to_end_ns, 1),
-            "roles_per_user": self.roles_per_user,
-            "agree": self.agree,
-        });
-        if let (Some(scaling), Some(object)) = (self.scaling, row.as_object_mut()) {
-            object.insert("two_thread_scaling".into(), json!(round(scaling, 2)));
+    pub fn to_json(&self) -> Object<'static> {
+        let mut row = Object(vec![
+            ("mappings", json!(self.mappings)),
+            ("compile_ms", json!(round(self.compile_ms, 2))),
+            ("program_bytes", json!(self.program_bytes)),
+            ("eval_ns", json!(round(self.eval_ns, 1))),
+            ("end_to_end_ns", json!(round(self.end_to_end_ns, 1))),
+            ("reference_ns", json!(round(self.reference_ns, 1))),
+            ("speedup", json!(round(self.reference_ns / self.end_to_end_ns, 1))),
+            ("roles_per_user", json!(self.roles_per_user)),
+            ("agree", json!(self.agree)),
+        ]);
+        if let Some(scaling) = self.scaling {
+            row.0.push(("two_thread_scaling", json!(round(scaling, 2))));
         }
         row
     }

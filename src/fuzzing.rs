@@ -67,7 +67,7 @@ pub fn mapping_json_parse(data: &[u8]) {
     for validation in VALIDATIONS {
         let options = options(validation);
         if let Ok((set, _)) = parse::parse_json(source, "m", &options) {
-            let printed = set.to_json().to_string();
+            let printed = serde_json::to_string(&set).unwrap_or_default();
             let again = parse::parse_json(&printed, "m", &options).map(|(set, _)| set);
             assert!(again.as_ref() == Ok(&set), "JSON printed from parsed mappings reads back the same\n{printed}");
         }

@@ -21,6 +21,8 @@ macro_rules! outln {
 use clap::{Parser, Subcommand, ValueEnum};
 use rolemap::jwt::{Realms, settings};
 use rolemap::{Error, Model, Options, Program, RuleSet, Syntax, User, Validation, parse, text};
+use serde_json::{Value, json};
+use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -353,7 +355,9 @@ fn convert(path: &Path, to: Target, syntax: Syntax, options: &Options) -> ExitCo
         Err(errors) => return fail(&describe_errors(path, &source, syntax, &errors), INVALID),
     };
     match to {
-        Target::Json => outln!("{:#}", set.to_json()),
+        // Serialized, not as a `Value`: mappings in document order, keys in
+        // Elasticsearch's.
+        Target::Json => outln!("{}", serde_json::to_string_pretty(&set).unwrap_or_default()),
         Target::Text => out!("{}", text::print(&set)),
     }
     ExitCode::SUCCESS
@@ -397,8 +401,7 @@ fn eval(mappings: &Path, user: &Path, load_args: &LoadArgs) -> ExitCode {
     };
     match program.resolve(&model) {
         Ok(resolution) => {
-            let out = serde_json::json!({"roles": resolution.roles, "mappings": resolution.mappings});
-            outln!("{out}");
+            outln!("{}", Object(vec![("roles", json!(resolution.roles)), ("mappings", json!(resolution.mappings))]));
             ExitCode::SUCCESS
         }
         Err(e) => fail(&format!("role resolution failed: {e}"), 1),
@@ -490,26 +493,26 @@ fn auth(
             groups.sort_unstable();
             groups.dedup();
             let metadata: std::collections::BTreeMap<_, _> = user.metadata.iter().collect();
-            let out = serde_json::json!({
-                "realm": user.realm,
-                "principal": user.principal,
-                "groups": groups,
-                "dn": user.dn,
-                "email": user.email,
-                "full_name": user.full_name,
-                "metadata": metadata,
-                "roles": user.roles,
-            });
+            let out = Object(vec![
+                ("realm", json!(user.realm)),
+                ("principal", json!(user.principal)),
+                ("groups", json!(groups)),
+                ("dn", json!(user.dn)),
+                ("email", json!(user.email)),
+                ("full_name", json!(user.full_name)),
+                ("metadata", json!(metadata)),
+                ("roles", json!(user.roles)),
+            ]);
             outln!("{out}");
             ExitCode::SUCCESS
         }
         Err(rejection) => {
-            let out = serde_json::json!({"error": {
-                "realm": rejection.realm(),
-                "stage": rejection.stage().as_str(),
-                "reason": rejection.reason(),
-            }});
-            outln!("{out}");
+            let error = Object(vec![
+                ("realm", json!(rejection.realm())),
+                ("stage", json!(rejection.stage().as_str())),
+                ("reason", json!(rejection.reason())),
+            ]);
+            outln!("{{\"error\":{error}}}");
             for other in rejection.others() {
                 eprintln!("also rejected: {other}");
             }
@@ -529,13 +532,13 @@ fn bench(sizes: &[usize], json: bool, scaling: bool) -> ExitCode {
                 if !json {
                     outln!("{}", row.to_line());
                 }
-                rows.push(row.to_json());
+                rows.push(row.to_json().to_string());
             }
             Err(message) => return fail(&format!("workload of {n} mappings: {message}"), 1),
         }
     }
     if json {
-        outln!("{}", serde_json::Value::Array(rows));
+        outln!("[{}]", rows.join(","));
     }
     ExitCode::SUCCESS
 }
@@ -549,5 +552,20 @@ fn write_stdout(args: std::fmt::Arguments<'_>) {
         }
         eprintln!("cannot write to stdout: {e}");
         std::process::exit(2);
+    }
+}
+
+/// A JSON object written with its members in the order given (a
+/// `serde_json::Map` holds them sorted).
+pub(crate) struct Object<'a>(pub(crate) Vec<(&'a str, Value)>);
+
+impl fmt::Display for Object<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("{")?;
+        for (i, (key, value)) in self.0.iter().enumerate() {
+            let comma = if i == 0 { "" } else { "," };
+            write!(f, "{comma}{}:{value}", Value::from(*key))?;
+        }
+        f.write_str("}")
     }
 }

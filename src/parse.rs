@@ -294,7 +294,8 @@ impl Parser {
     /// and parses it only when it runs, so with stored validation a script
     /// that does not parse becomes [`Script::Invalid`] instead of an error.
     fn script(&mut self, value: &Json, at: &Location) -> Option<Script> {
-        read_script(&value.to_value(), at, self.validation, &mut self.errors)
+        let source = object_source(value);
+        read_script(&value.to_value(), source, at, self.validation, &mut self.errors)
     }
 
     fn rule(&mut self, value: &Json, at: &Location, parent: Parent, depth: usize) -> Option<Expr> {
@@ -405,14 +406,18 @@ impl Parser {
 /// with [`Validation::Stored`] a script that does not parse is kept as
 /// [`Script::Invalid`] with the value as written; otherwise its problems go
 /// to `errors`.
+///
+/// `object_source` is the JSON text of the script's `source` when that is
+/// an object ([`object_source`]), as it was written.
 pub(crate) fn read_script(
     value: &Value,
+    object_source: Option<String>,
     at: &Location,
     validation: Validation,
     errors: &mut Vec<Error>,
 ) -> Option<Script> {
     let mut problems = Vec::new();
-    let script = script(value, at, &mut problems);
+    let script = script(value, object_source, at, &mut problems);
     match (problems.first(), validation) {
         (None, _) => script,
         (Some(first), Validation::Stored) => {
@@ -425,7 +430,29 @@ pub(crate) fn read_script(
     }
 }
 
-fn script(value: &Value, at: &Location, problems: &mut Vec<Error>) -> Option<Script> {
+/// The JSON text of a script's `source` (or `inline`) when that is an
+/// object, members in the order they were written: Elasticsearch copies
+/// the object to text as it reads it, and the text is the template, while a
+/// `Value` holds members sorted. `script` is the script object, or a string
+/// holding one as JSON text.
+fn object_source(script: &Json) -> Option<String> {
+    match script {
+        Json::Object(members) => ["source", "inline"].into_iter().find_map(|key| match get(members, key) {
+            Some(source @ Json::Object(_)) => serde_json::to_string(source).ok(),
+            _ => None,
+        }),
+        Json::Str(text) => object_source_in(text),
+        _ => None,
+    }
+}
+
+/// [`object_source`] of the script written as JSON `text`.
+pub(crate) fn object_source_in(text: &str) -> Option<String> {
+    let arena = Bump::new();
+    object_source(&read_json(text, &arena).ok()?)
+}
+
+fn script(value: &Value, object_source: Option<String>, at: &Location, problems: &mut Vec<Error>) -> Option<Script> {
     let wrong_type = |what: &str, expected: &'static str, found: &Value, at: &Location| {
         let kind = ErrorKind::WrongType { what: what.to_owned(), expected, found: describe(found) };
         Error::new(kind, at.clone())
@@ -459,7 +486,9 @@ fn script(value: &Value, at: &Location, problems: &mut Vec<Error>) -> Option<Scr
         match (key.as_str(), value) {
             ("source" | "inline", Value::String(s)) => source = Some(s.clone()),
             // Elasticsearch turns an object source of a mustache script into its JSON text.
-            ("source" | "inline", Value::Object(_)) => source = Some(value.to_string()),
+            ("source" | "inline", Value::Object(_)) => {
+                source = Some(object_source.clone().unwrap_or_else(|| value.to_string()));
+            }
             ("id", Value::String(s)) => id = Some(s.clone()),
             // Role templates always run as mustache, whatever `lang` says.
             ("lang", Value::String(_)) => {}
@@ -550,6 +579,20 @@ enum Json<'a> {
     Array(&'a [Json<'a>]),
     /// Members in document order, without repeated keys.
     Object(&'a [(&'a str, Json<'a>)]),
+}
+
+impl serde::Serialize for Json<'_> {
+    /// As JSON text would write it, members in document order.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Json::Null => serializer.serialize_unit(),
+            Json::Bool(b) => serializer.serialize_bool(*b),
+            Json::Number(n) => n.serialize(serializer),
+            Json::Str(s) => serializer.serialize_str(s),
+            Json::Array(items) => serializer.collect_seq(items.iter()),
+            Json::Object(members) => serializer.collect_map(members.iter().map(|(k, v)| (k, v))),
+        }
+    }
 }
 
 fn get<'j, 'a>(members: &'j [(&'a str, Json<'a>)], key: &str) -> Option<&'j Json<'a>> {

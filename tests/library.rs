@@ -235,6 +235,26 @@ fn integers_past_64_bits_fail_only_where_an_integer_rule_tests_them() {
     assert_eq!(resolve_both(&disabled, &user, &Options::default()), resolved(&["a"], &["m"]));
 }
 
+/// Elasticsearch copies an object `source` to JSON text as it reads it,
+/// and that text is the template: its members keep the order they were
+/// written in, whichever way the script is written.
+#[test]
+fn object_sources_keep_their_members_in_the_order_written() {
+    let object = r#"{"m": {"enabled": true, "rules": {"all": []}, "role_templates": [
+        {"template": {"source": {"zone": "{{username}}", "app": "kibana", "b": [2, 1]}}}]}}"#;
+    let string = r#"{"m": {"enabled": true, "rules": {"all": []}, "role_templates": [
+        {"template": "{\"source\": {\"zone\": \"{{username}}\", \"app\": \"kibana\", \"b\": [2, 1]}}"}]}}"#;
+    let expected = resolved(&[r#"{"zone":"u","app":"kibana","b":[2,1]}"#], &["m"]);
+    let user = User::new("u", "r");
+    for document in [object, string] {
+        assert_eq!(resolve_both(document, &user, &Options::default()), expected, "{document}");
+    }
+    let text = r#"mapping "m" { role_templates: script {"source": {"zone": "{{username}}", "app": "kibana", "b": [2, 1]}} rules: all {} }"#;
+    let program = Program::compile(&RuleSet::from_text(text, "m", &Options::default()).unwrap()).unwrap();
+    let resolution = program.resolve(&Model::new(&user).unwrap()).unwrap();
+    assert_eq!(resolution.roles, [r#"{"zone":"u","app":"kibana","b":[2,1]}"#]);
+}
+
 #[test]
 fn scripts_run_as_mustache_whatever_their_lang_and_options() {
     let mappings = json!({"m": {"enabled": true, "rules": {"all": []}, "role_templates": [

@@ -222,7 +222,7 @@ proptest! {
         let reparsed = from_text(&printed);
         prop_assert_eq!(&reparsed, &set, "printed:\n{}", printed);
         prop_assert_eq!(text::print(&reparsed), printed);
-        let back = from_json(&set.to_json().to_string());
+        let back = from_json(&serde_json::to_string(&set).unwrap());
         prop_assert_eq!(back, set);
     }
 
@@ -815,6 +815,13 @@ fn convert_goes_both_ways() {
     let out = rolemap(&["convert", "--to", "text", "examples/mappings.json"], None);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(from_text(&stdout(&out)), from_json(&json));
+
+    // Mappings stay in document order, not sorted by name.
+    let two = "mapping \"zeta\" { roles: \"z\" rules: all {} }\nmapping \"alpha\" { roles: \"a\" rules: all {} }\n";
+    let two = temp_file("order.rolemap", two);
+    let out = rolemap(&["convert", "--to", "json", two.to_str().unwrap()], None);
+    let names: Vec<String> = stdout(&out).lines().filter(|l| l.starts_with("  \"")).map(str::to_owned).collect();
+    assert_eq!(names, ["  \"zeta\": {", "  \"alpha\": {"], "{}", stdout(&out));
 
     // Text to text formats, keeping comments; JSON from standard input.
     let messy = temp_file("convert.rolemap", MESSY);

@@ -9,7 +9,7 @@ use super::lines::Lines;
 use super::scan::{bracket_limit, scan};
 use crate::ast::{Expr, ExprKind, FieldValue, Mapping, MappingSet, RoleTemplate, Script, ValueKind};
 use crate::error::{Error, ErrorKind, Errors, Location};
-use crate::parse::{Parent, read_script, strict_json};
+use crate::parse::{Parent, object_source_in, read_script, strict_json};
 use crate::pattern::Pattern;
 use crate::template::Format;
 use crate::{Options, Validation};
@@ -356,8 +356,10 @@ impl<'t> Reader<'t> {
                     script = Some(Script::Stored { id });
                 }
                 Rule::script => {
-                    let value = part.into_inner().nth(1).and_then(|v| self.json(&v, "script"))?;
-                    script = read_script(&value, &location, self.validation, &mut self.errors);
+                    let json = part.into_inner().nth(1)?;
+                    let value = self.json(&json, "script")?;
+                    let source = object_source_in(json.as_str());
+                    script = read_script(&value, source, &location, self.validation, &mut self.errors);
                 }
                 Rule::inline => {
                     // Read as the JSON object it stands for, so that options
@@ -387,7 +389,7 @@ impl<'t> Reader<'t> {
                         }
                     }
                     let first = self.errors.len();
-                    script = read_script(&Value::Object(object), &location, self.validation, &mut self.errors);
+                    script = read_script(&Value::Object(object), None, &location, self.validation, &mut self.errors);
                     // An option of the wrong type: at its value.
                     for error in &mut self.errors[first..] {
                         if let ErrorKind::WrongType { what, .. } = error.kind()
