@@ -33,8 +33,9 @@ impl MappingSet {
     /// document order and each body's keys in Elasticsearch's order
     /// (`enabled`, `roles`, `role_templates`, `rules`, `metadata`).
     ///
-    /// Reading the result with [`parse_json`](crate::parse::parse_json)
-    /// gives back an equal set.
+    /// Reading the serialized set with
+    /// [`parse_json`](crate::parse::parse_json) gives back an equal set;
+    /// reading this `Value` gives the same mappings, sorted by name.
     ///
     /// ```
     /// use rolemap::{Options, text};
