@@ -80,8 +80,8 @@ pub struct Mapping {
 }
 
 impl Mapping {
-    /// The mapping's body as JSON (serialized, keys in Elasticsearch's
-    /// order).
+    /// The mapping's body as a JSON `Value` (keys sorted; serializing the
+    /// mapping writes them in Elasticsearch's order).
     ///
     /// `roles` and `role_templates` are written when they are not empty,
     /// and `roles` also when both are, as a mapping must have one of them.
