@@ -32,7 +32,7 @@ fn compile(c: &mut Criterion) {
 
 fn evaluate(c: &mut Criterion) {
     let mut group = c.benchmark_group("evaluate");
-    for n in [100, 1_000, 10_000, 100_000] {
+    for n in [10, 100, 1_000, 10_000, 100_000] {
         let rules = RuleSet::from_json(&workload::mappings(n), "workload", &Options::default()).unwrap();
         let program = Program::compile(&rules).unwrap();
         for groups in [1, 20, 200] {
