@@ -410,6 +410,9 @@ impl Realm {
         self.order
     }
 
+    /// Cold: the code that builds a rejection's message is laid out away
+    /// from the accepted path, which runs from the instruction cache.
+    #[cold]
     fn reject(&self, stage: Stage, reason: impl Into<String>) -> Rejection {
         Rejection::new(Some(&self.name), stage, reason)
     }
