@@ -98,19 +98,38 @@ impl Members {
         self.append(prefix, name, value, true);
     }
 
+    /// [`push_after`](Self::push_after) unless a member is named `name`
+    /// (then nothing is added): whether it was added. The search is
+    /// linear, for the few dozen members of a token; the caller keeps a
+    /// set past that.
+    pub(crate) fn push_after_new(&mut self, prefix: &str, name: &str, value: Value) -> bool {
+        let tag = tag(name);
+        if self.entries.iter().any(|(span, _)| span.tag == tag && self.name(*span) == name) {
+            return false;
+        }
+        self.write(prefix, name, value, Some(tag));
+        true
+    }
+
     /// Writes `prefix` + `name` to the buffer and appends a member named
     /// either that or, `after`, only `name`.
     fn append(&mut self, prefix: &str, name: &str, value: Value, after: bool) {
+        self.write(prefix, name, value, after.then(|| tag(name)));
+    }
+
+    /// Appends a member named `prefix` + `name` or, given the tag of `name`,
+    /// `name` written after `prefix`.
+    fn write(&mut self, prefix: &str, name: &str, value: Value, after: Option<u64>) {
         let at = self.names.len();
         self.names.reserve(prefix.len() + name.len());
         self.names.push_str(prefix);
         self.names.push_str(name);
-        let start = if after { at + prefix.len() } else { at };
+        let (start, tag) = match after {
+            Some(tag) => (at + prefix.len(), tag),
+            None => (at, tag(&self.names[at..])),
+        };
         match (u32::try_from(start), u32::try_from(self.names.len())) {
-            (Ok(start), Ok(end)) => {
-                let tag = tag(&self.names[start as usize..]);
-                self.entries.push((Span { start, end, tag }, value));
-            }
+            (Ok(start), Ok(end)) => self.entries.push((Span { start, end, tag }, value)),
             // Past 4 GiB of names: not one more (no token comes near).
             _ => self.names.truncate(at),
         }

@@ -203,6 +203,10 @@ fn decode_header(part: &str, buffer: &mut SmallVec<[u8; 2048]>) -> Result<Header
     }
 }
 
+/// The registered JOSE header parameters (RFC 7515 §4.1, RFC 7797).
+const REGISTERED_PARAMS: [&str; 12] =
+    ["alg", "kid", "typ", "crit", "cty", "jku", "x5u", "x5t", "x5t#S256", "jwk", "x5c", "b64"];
+
 /// A header as read, before its checks.
 #[derive(Default)]
 struct ReadHeader<'de> {
@@ -232,7 +236,8 @@ impl<'de> Visitor<'de> for HeaderSeed {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ReadHeader<'de>, A::Error> {
         let mut header = ReadHeader::default();
-        let mut names = Names::default();
+        let mut seen = [false; REGISTERED_PARAMS.len()];
+        let mut others = Names::default();
         while let Some(name) = map.next_key_seed(NameSeed)? {
             let param = map.next_value_seed(ParamSeed)?;
             let ok = match (name.as_ref(), param) {
@@ -270,7 +275,12 @@ impl<'de> Visitor<'de> for HeaderSeed {
                 _ => true,
             };
             header.wrong_type |= !ok;
-            if !names.insert(name) {
+            // A registered name is marked seen, another kept in a list.
+            let new = match REGISTERED_PARAMS.iter().position(|p| *p == name) {
+                Some(i) => !std::mem::replace(&mut seen[i], true),
+                None => others.insert(name),
+            };
+            if !new {
                 return Err(de::Error::custom("a header parameter is repeated"));
             }
         }
@@ -367,13 +377,28 @@ impl<'de> Visitor<'de> for ClaimsSeed {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Claims, A::Error> {
         // Room for the claims of most tokens without growing.
         let mut claims = Claims::with_capacity(16, 384);
-        let mut names = Names::default();
+        // The claims themselves find a repeated name among a few dozen;
+        // past that, a set keeps the check linear.
+        let mut many: Option<FxHashSet<Cow<'de, str>>> = None;
+        let repeated = || de::Error::custom("a claim name is repeated");
         while let Some(key) = map.next_key_seed(NameSeed)? {
-            if !names.insert(key.clone()) {
-                return Err(de::Error::custom("a claim name is repeated"));
-            }
             let value = map.next_value_seed(MemberValue::Member)?;
-            claims.push_after(METADATA_PREFIX, &key, value);
+            match &mut many {
+                None => {
+                    if !claims.push_after_new(METADATA_PREFIX, &key, value) {
+                        return Err(repeated());
+                    }
+                    if claims.len() > MANY_NAMES {
+                        many = Some(claims.iter().map(|(name, _)| Cow::Owned(name.to_owned())).collect());
+                    }
+                }
+                Some(set) => {
+                    claims.push_after(METADATA_PREFIX, &key, value);
+                    if !set.insert(key) {
+                        return Err(repeated());
+                    }
+                }
+            }
         }
         Ok(claims)
     }
@@ -473,6 +498,10 @@ impl<'de> Visitor<'de> for Checked {
     }
 }
 
+/// How many names of an object are searched one by one for a repeated
+/// one; past that, they go into a hash set.
+const MANY_NAMES: usize = 32;
+
 /// The names of an object read so far, to refuse a repeated one.
 #[derive(Default)]
 struct Names<'de> {
@@ -492,7 +521,7 @@ impl<'de> Names<'de> {
         if self.few.iter().any(|(t, n)| *t == tag && *n == name) {
             return false;
         }
-        if self.few.len() >= 32 {
+        if self.few.len() >= MANY_NAMES {
             let mut all: FxHashSet<_> = self.few.drain(..).map(|(_, n)| n).collect();
             all.insert(name);
             self.many = Some(all);
@@ -663,6 +692,17 @@ mod tests {
         }
         let distinct = format!(r#"{{"x":{{{}}}}}"#, wide.join(","));
         assert!(Token::parse(&token(r#"{"alg":"HS256"}"#, &distinct)).is_ok());
+        // The claims themselves, searched one by one and then in a set:
+        // a name repeated among the first ones, across the switch, among
+        // the last ones.
+        let claims = |extra: &str| format!("{{{}{extra}}}", wide.join(","));
+        for repeat in [r#","k3":0"#, r#","k39":0"#, r#","k40":0,"k41":0,"k40":1"#, r#","k5":0"#] {
+            assert!(Token::parse(&token(r#"{"alg":"HS256"}"#, &claims(repeat))).is_err(), "{repeat}");
+        }
+        let text = token(r#"{"alg":"HS256"}"#, &claims(r#","k40":0"#));
+        let t = Token::parse(&text).unwrap();
+        assert_eq!(t.claims.len(), 41);
+        assert_eq!(t.claims.get("k39"), Some(&serde_json::json!(39)));
     }
 
     #[test]
@@ -682,6 +722,9 @@ mod tests {
             token(r#"{"alg":"HS256","kid":5}"#, "{}"),
             token(r#"{"alg":"HS256","typ":5}"#, "{}"),
             token(r#"{"alg":"HS256","jwk":"x"}"#, "{}"),
+            token(r#"{"alg":"HS256","typ":"JWT","alg":"HS256"}"#, "{}"),
+            token(r#"{"alg":"HS256","x5t#S256":"a","x5t#S256":"a"}"#, "{}"),
+            token(r#"{"alg":"HS256","zip":"DEF","\u007aip":"DEF"}"#, "{}"),
             token(r#"{"alg":"HS256"}"#, r#"{"sub":"a","sub":"b"}"#),
             format!("{}=.{}.{}", encode(r#"{"alg":"HS256"}"#), encode("{}"), encode("s")),
             "x".repeat(MAX_TOKEN_LEN + 1),
