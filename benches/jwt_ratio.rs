@@ -79,7 +79,8 @@ fn main() {
             let i = contenders.iter().position(|(n, _)| *n == name)?;
             let mut ratios: Vec<f64> = times.iter().map(|round| round[0] / round[i]).collect();
             ratios.sort_by(f64::total_cmp);
-            Some(format!("{:.3}× ({:.3}–{:.3})", median(ratios.clone()), ratios[0], ratios[ratios.len() - 1]))
+            let (low, middle, high) = (ratios[0], ratios[ratios.len() / 2], ratios[ratios.len() - 1]);
+            Some(format!("{middle:.3}× ({low:.3}–{high:.3})"))
         };
         let shown = |ns: Option<f64>| ns.map_or_else(|| "—".to_owned(), |ns| format!("{:.2} µs", ns / 1000.0));
         println!(
