@@ -1,18 +1,19 @@
 //! The JWT pipeline against its floors, timed alternately.
 //!
-//! criterion measures one benchmark after another, and on a shared machine
-//! the floor alone moves by some 5% between runs: more than the margin a
-//! ratio of two separate measurements is judged by. Here every round times
-//! a batch of each contender back to back, in an order that rotates from
-//! round to round, so that all of them see the same machine, and each
-//! ratio is taken within a round. The contenders are the ones of the `jwt`
+//! criterion measures one benchmark after another, minutes apart, and the
+//! floor alone moves by some 5% between runs on a machine that shares its
+//! hardware: as much as the differences the ratio is meant to show. Here
+//! every round times a batch of each contender back to back, in an order
+//! that changes from round to round, so that all of them see the same
+//! machine, and each ratio is taken within a round. The contenders are the ones of the `jwt`
 //! bench: authenticate and map (cache off, 1 000 mappings), jsonwebtoken's
 //! decode, and aws-lc-rs's bare verification of the signature.
 //!
 //! `cargo bench --bench jwt_ratio` prints, per token, the median time of
 //! each and the median, lowest and highest per-round ratio of the pipeline
 //! to each of the others; `cargo bench --bench jwt_ratio -- RS256` runs the
-//! tokens whose name holds the argument.
+//! tokens whose name holds the argument. Run without `--bench` (as `cargo
+//! test --benches` does), it calls each contender once and stops.
 
 #![expect(clippy::unwrap_used, reason = "fixed, valid input: a failure should stop the bench at once")]
 
@@ -36,11 +37,22 @@ type Contender<'a> = (&'static str, Box<dyn FnMut() -> usize + 'a>);
 
 fn main() {
     // `cargo bench` passes `--bench`; anything else not an option filters.
+    let measure = std::env::args().any(|a| a == "--bench");
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let setup = Setup::new();
-    println!("{ROUNDS} rounds per token, each a batch of about {} ms per contender\n", BATCH.as_millis());
-    let header = ["token", "pipeline", "jsonwebtoken", "backend", "pipeline / backend", "pipeline / jsonwebtoken"];
-    println!("{:<7}{:>14}{:>14}{:>14}   {:<30}{}", header[0], header[1], header[2], header[3], header[4], header[5]);
+    if let Some(filter) = &filter
+        && !TOKENS.iter().any(|(alg, _)| alg.contains(filter.as_str()))
+    {
+        println!("no token's name holds `{filter}` (tokens: HS256, RS256, ES256, ES512)");
+    }
+    if measure {
+        println!("{ROUNDS} rounds per token, each a batch of about {} ms per contender\n", BATCH.as_millis());
+        let header = ["token", "pipeline", "jsonwebtoken", "backend", "pipeline / backend", "pipeline / jsonwebtoken"];
+        println!(
+            "{:<7}{:>14}{:>14}{:>14}   {:<30}{}",
+            header[0], header[1], header[2], header[3], header[4], header[5]
+        );
+    }
     for (alg, kid) in TOKENS {
         if filter.as_deref().is_some_and(|f| !alg.contains(f)) {
             continue;
@@ -70,6 +82,12 @@ fn main() {
             let floor = setup.backend(alg, kid, &token);
             contenders.push(("backend", Box::new(move || usize::from(floor.verify()))));
         }
+        if !measure {
+            for (_, call) in &mut contenders {
+                call();
+            }
+            continue;
+        }
         let times = rounds(&mut contenders);
         let median_of = |name: &str| {
             let i = contenders.iter().position(|(n, _)| *n == name)?;
@@ -77,7 +95,8 @@ fn main() {
         };
         let ratio_to = |name: &str| {
             let i = contenders.iter().position(|(n, _)| *n == name)?;
-            let mut ratios: Vec<f64> = times.iter().map(|round| round[0] / round[i]).collect();
+            let pipeline = contenders.iter().position(|(n, _)| *n == "pipeline")?;
+            let mut ratios: Vec<f64> = times.iter().map(|round| round[pipeline] / round[i]).collect();
             ratios.sort_by(f64::total_cmp);
             let (low, middle, high) = (ratios[0], ratios[ratios.len() / 2], ratios[ratios.len() - 1]);
             Some(format!("{middle:.3}× ({low:.3}–{high:.3})"))
@@ -111,10 +130,14 @@ fn rounds(contenders: &mut [Contender<'_>]) -> Vec<Vec<f64>> {
         .collect();
     (0..ROUNDS)
         .map(|round| {
-            let mut times = vec![0.0; contenders.len()];
-            for k in 0..contenders.len() {
-                // Each contender goes first as often as the others.
-                let i = (k + round) % contenders.len();
+            let n = contenders.len();
+            let mut times = vec![0.0; n];
+            // Rotated from round to round, and reversed for every other n
+            // rounds: over 2n rounds, every order of two or three
+            // contenders comes as often as any other.
+            let order = (0..n).map(|k| (k + round) % n);
+            let order: Vec<usize> = if (round / n).is_multiple_of(2) { order.collect() } else { order.rev().collect() };
+            for i in order {
                 let call = &mut contenders[i].1;
                 let start = Instant::now();
                 for _ in 0..batches[i] {

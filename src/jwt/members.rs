@@ -100,36 +100,33 @@ impl Members {
 
     /// [`push_after`](Self::push_after) unless a member is named `name`
     /// (then nothing is added): whether it was added. The search is
-    /// linear, for the few dozen members of a token; the caller keeps a
-    /// set past that.
+    /// linear, for the few dozen members of a token.
     pub(crate) fn push_after_new(&mut self, prefix: &str, name: &str, value: Value) -> bool {
-        let tag = tag(name);
-        if self.entries.iter().any(|(span, _)| span.tag == tag && self.name(*span) == name) {
+        if self.contains_key(name) {
             return false;
         }
-        self.write(prefix, name, value, Some(tag));
+        self.push_after(prefix, name, value);
         true
+    }
+
+    /// The name of the member at `index` (`""` past the end).
+    pub(crate) fn name_at(&self, index: usize) -> &str {
+        self.entries.get(index).map_or("", |(span, _)| self.name(*span))
     }
 
     /// Writes `prefix` + `name` to the buffer and appends a member named
     /// either that or, `after`, only `name`.
     fn append(&mut self, prefix: &str, name: &str, value: Value, after: bool) {
-        self.write(prefix, name, value, after.then(|| tag(name)));
-    }
-
-    /// Appends a member named `prefix` + `name` or, given the tag of `name`,
-    /// `name` written after `prefix`.
-    fn write(&mut self, prefix: &str, name: &str, value: Value, after: Option<u64>) {
         let at = self.names.len();
         self.names.reserve(prefix.len() + name.len());
         self.names.push_str(prefix);
         self.names.push_str(name);
-        let (start, tag) = match after {
-            Some(tag) => (at + prefix.len(), tag),
-            None => (at, tag(&self.names[at..])),
-        };
+        let start = if after { at + prefix.len() } else { at };
         match (u32::try_from(start), u32::try_from(self.names.len())) {
-            (Ok(start), Ok(end)) => self.entries.push((Span { start, end, tag }, value)),
+            (Ok(start), Ok(end)) => {
+                let tag = tag(&self.names[start as usize..]);
+                self.entries.push((Span { start, end, tag }, value));
+            }
             // Past 4 GiB of names: not one more (no token comes near).
             _ => self.names.truncate(at),
         }
@@ -352,6 +349,18 @@ mod tests {
         let mut seen = Vec::new();
         m.for_each_owned(|k, v| seen.push((k.to_owned(), v)));
         assert_eq!(seen, [("iss".to_owned(), json!("i")), ("jwt_claim_e".into(), json!(2)), ("".into(), json!(3))]);
+    }
+
+    #[test]
+    fn a_name_pushed_after_a_prefix_is_found_without_it_once() {
+        let mut m = Members::with_capacity(0, 0);
+        m.push("iss", json!("i"));
+        assert!(m.push_after_new("jwt_claim_", "sub", json!("s")));
+        assert!(!m.push_after_new("jwt_claim_", "sub", json!("t")));
+        assert!(!m.push_after_new("jwt_claim_", "iss", json!("t")));
+        assert!(m.push_after_new("jwt_claim_", "jwt_claim_sub", json!("u")));
+        assert_eq!((m.get("sub"), m.get("jwt_claim_sub"), m.len()), (Some(&json!("s")), Some(&json!("u")), 3));
+        assert_eq!((m.name_at(1), m.name_at(2), m.name_at(3)), ("sub", "jwt_claim_sub", ""));
     }
 
     #[test]

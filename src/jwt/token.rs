@@ -14,12 +14,14 @@
 use super::keys::Algorithm;
 use super::members::{self, Members};
 use crate::parse::visit_scalars;
-use rustc_hash::FxHashSet;
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashSet};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::fmt;
+use std::hash::BuildHasher;
 
 /// The longest bearer token read, in bytes: Elasticsearch's default HTTP
 /// header limit (`http.max_header_size`, 16 KiB), which a longer token
@@ -203,10 +205,6 @@ fn decode_header(part: &str, buffer: &mut SmallVec<[u8; 2048]>) -> Result<Header
     }
 }
 
-/// The registered JOSE header parameters (RFC 7515 §4.1, RFC 7797).
-const REGISTERED_PARAMS: [&str; 12] =
-    ["alg", "kid", "typ", "crit", "cty", "jku", "x5u", "x5t", "x5t#S256", "jwk", "x5c", "b64"];
-
 /// A header as read, before its checks.
 #[derive(Default)]
 struct ReadHeader<'de> {
@@ -236,8 +234,7 @@ impl<'de> Visitor<'de> for HeaderSeed {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ReadHeader<'de>, A::Error> {
         let mut header = ReadHeader::default();
-        let mut seen = [false; REGISTERED_PARAMS.len()];
-        let mut others = Names::default();
+        let mut names = Names::default();
         while let Some(name) = map.next_key_seed(NameSeed)? {
             let param = map.next_value_seed(ParamSeed)?;
             let ok = match (name.as_ref(), param) {
@@ -275,12 +272,7 @@ impl<'de> Visitor<'de> for HeaderSeed {
                 _ => true,
             };
             header.wrong_type |= !ok;
-            // A registered name is marked seen, another kept in a list.
-            let new = match REGISTERED_PARAMS.iter().position(|p| *p == name) {
-                Some(i) => !std::mem::replace(&mut seen[i], true),
-                None => others.insert(name),
-            };
-            if !new {
+            if !names.insert(name) {
                 return Err(de::Error::custom("a header parameter is repeated"));
             }
         }
@@ -377,27 +369,34 @@ impl<'de> Visitor<'de> for ClaimsSeed {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Claims, A::Error> {
         // Room for the claims of most tokens without growing.
         let mut claims = Claims::with_capacity(16, 384);
-        // The claims themselves find a repeated name among a few dozen;
-        // past that, a set keeps the check linear.
-        let mut many: Option<FxHashSet<Cow<'de, str>>> = None;
-        let repeated = || de::Error::custom("a claim name is repeated");
+        // A repeated name is looked for in the claims themselves, one by
+        // one among the first few dozen; past that, in an index of them by
+        // name, so that reading stays linear.
+        let mut index: Option<HashTable<usize>> = None;
+        let hash = |name: &str| FxBuildHasher.hash_one(name);
         while let Some(key) = map.next_key_seed(NameSeed)? {
             let value = map.next_value_seed(MemberValue::Member)?;
-            match &mut many {
-                None => {
-                    if !claims.push_after_new(METADATA_PREFIX, &key, value) {
-                        return Err(repeated());
+            let new = match &mut index {
+                None => claims.push_after_new(METADATA_PREFIX, &key, value),
+                Some(index) => {
+                    let h = hash(&key);
+                    let new = index.find(h, |&i| claims.name_at(i) == key).is_none();
+                    if new {
+                        index.insert_unique(h, claims.len(), |&i| hash(claims.name_at(i)));
+                        claims.push_after(METADATA_PREFIX, &key, value);
                     }
-                    if claims.len() > MANY_NAMES {
-                        many = Some(claims.iter().map(|(name, _)| Cow::Owned(name.to_owned())).collect());
-                    }
+                    new
                 }
-                Some(set) => {
-                    claims.push_after(METADATA_PREFIX, &key, value);
-                    if !set.insert(key) {
-                        return Err(repeated());
-                    }
+            };
+            if !new {
+                return Err(de::Error::custom("a claim name is repeated"));
+            }
+            if index.is_none() && claims.len() > MANY_NAMES {
+                let mut table = HashTable::with_capacity(2 * claims.len());
+                for i in 0..claims.len() {
+                    table.insert_unique(hash(claims.name_at(i)), i, |&j| hash(claims.name_at(j)));
                 }
+                index = Some(table);
             }
         }
         Ok(claims)
@@ -692,17 +691,25 @@ mod tests {
         }
         let distinct = format!(r#"{{"x":{{{}}}}}"#, wide.join(","));
         assert!(Token::parse(&token(r#"{"alg":"HS256"}"#, &distinct)).is_ok());
-        // The claims themselves, searched one by one and then in a set:
-        // a name repeated among the first ones, across the switch, among
-        // the last ones, and written with an escape.
-        let claims = |extra: &str| format!("{{{}{extra}}}", wide.join(","));
-        for repeat in [r#","k3":0"#, r#","k39":0"#, r#","k40":0,"k41":0,"k40":1"#, r#","\u006b5":0"#] {
-            assert!(Token::parse(&token(r#"{"alg":"HS256"}"#, &claims(repeat))).is_err(), "{repeat}");
+        // The claims themselves, searched one by one up to 32 names and in
+        // an index past that: the first or the last name read repeated,
+        // plainly or through an escape, after fewer, just as many, one
+        // more and more claims than that.
+        for n in [2, MANY_NAMES, MANY_NAMES + 1, 40] {
+            let claims = |extra: &str| format!("{{{}{extra}}}", wide[..n].join(","));
+            let last = n - 1;
+            for repeat in [r#","k0":0"#.to_owned(), format!(r#","k{last}":0"#), format!(r#","\u006b{last}":0"#)] {
+                let text = token(r#"{"alg":"HS256"}"#, &claims(&repeat));
+                assert!(Token::parse(&text).is_err(), "{n} {repeat}");
+            }
+            let text = token(r#"{"alg":"HS256"}"#, &claims(r#","k40":0,"\u006b41":1"#));
+            let t = Token::parse(&text).unwrap();
+            assert_eq!(t.claims.len(), n + 2);
+            assert_eq!(
+                (t.claims.get("k1"), t.claims.get("k41")),
+                (Some(&serde_json::json!(1)), Some(&serde_json::json!(1)))
+            );
         }
-        let text = token(r#"{"alg":"HS256"}"#, &claims(r#","k40":0"#));
-        let t = Token::parse(&text).unwrap();
-        assert_eq!(t.claims.len(), 41);
-        assert_eq!(t.claims.get("k39"), Some(&serde_json::json!(39)));
     }
 
     #[test]
