@@ -630,6 +630,44 @@ mod tests {
             prop_assert_eq!(decode_base64(&URL_SAFE_NO_PAD.encode(&bytes), &mut out), Some(()));
             prop_assert_eq!(&out[..], &bytes[..]);
         }
+
+        /// Claims are read exactly when their names are distinct, however
+        /// many there are and whether a name is written with an escape.
+        #[test]
+        fn claims_with_distinct_names_are_read_and_others_refused(
+            distinct in proptest::collection::btree_set("[a-f]{1,3}", 0..70),
+            escaped in proptest::collection::vec(any::<bool>(), 71),
+            repeat in proptest::option::of((any::<proptest::sample::Index>(), any::<proptest::sample::Index>())),
+        ) {
+            let mut names: Vec<String> = distinct.into_iter().collect();
+            let repeated = match repeat {
+                Some((which, at)) if !names.is_empty() => {
+                    let name = names[which.index(names.len())].clone();
+                    names.insert(at.index(names.len() + 1), name);
+                    true
+                }
+                _ => false,
+            };
+            let members: Vec<String> = names
+                .iter()
+                .zip(&escaped)
+                .enumerate()
+                .map(|(i, (name, escaped))| {
+                    let first = u32::from(name.as_bytes()[0]);
+                    let written = if *escaped { format!("\\u{first:04x}{}", &name[1..]) } else { name.clone() };
+                    format!(r#""{written}":{i}"#)
+                })
+                .collect();
+            let text = token(r#"{"alg":"HS256"}"#, &format!("{{{}}}", members.join(",")));
+            let parsed = Token::parse(&text);
+            prop_assert_eq!(parsed.is_ok(), !repeated);
+            if let Ok(t) = parsed {
+                prop_assert_eq!(t.claims.len(), names.len());
+                for (i, name) in names.iter().enumerate() {
+                    prop_assert_eq!(t.claims.get(name), Some(&serde_json::json!(i)));
+                }
+            }
+        }
     }
 
     fn encode(json: &str) -> String {
