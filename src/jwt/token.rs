@@ -15,13 +15,13 @@ use super::keys::Algorithm;
 use super::members::{self, Members};
 use crate::parse::visit_scalars;
 use hashbrown::HashTable;
-use rustc_hash::{FxBuildHasher, FxHashSet};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use smallvec::SmallVec;
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, RandomState};
 
 /// The longest bearer token read, in bytes: Elasticsearch's default HTTP
 /// header limit (`http.max_header_size`, 16 KiB), which a longer token
@@ -372,17 +372,16 @@ impl<'de> Visitor<'de> for ClaimsSeed {
         // A repeated name is looked for in the claims themselves, one by
         // one among the first few dozen; past that, in an index of them by
         // name, so that reading stays linear.
-        let mut index: Option<HashTable<usize>> = None;
-        let hash = |name: &str| FxBuildHasher.hash_one(name);
+        let mut index: Option<(HashTable<usize>, RandomState)> = None;
         while let Some(key) = map.next_key_seed(NameSeed)? {
             let value = map.next_value_seed(MemberValue::Member)?;
             let new = match &mut index {
                 None => claims.push_after_new(METADATA_PREFIX, &key, value),
-                Some(index) => {
-                    let h = hash(&key);
-                    let new = index.find(h, |&i| claims.name_at(i) == key).is_none();
+                Some((index, keys)) => {
+                    let hash = keys.hash_one(&*key);
+                    let new = index.find(hash, |&i| claims.name_at(i) == key).is_none();
                     if new {
-                        index.insert_unique(h, claims.len(), |&i| hash(claims.name_at(i)));
+                        index.insert_unique(hash, claims.len(), |&i| keys.hash_one(claims.name_at(i)));
                         claims.push_after(METADATA_PREFIX, &key, value);
                     }
                     new
@@ -392,11 +391,11 @@ impl<'de> Visitor<'de> for ClaimsSeed {
                 return Err(de::Error::custom("a claim name is repeated"));
             }
             if index.is_none() && claims.len() > MANY_NAMES {
-                let mut table = HashTable::with_capacity(2 * claims.len());
+                let (mut table, keys) = (HashTable::with_capacity(2 * claims.len()), RandomState::new());
                 for i in 0..claims.len() {
-                    table.insert_unique(hash(claims.name_at(i)), i, |&j| hash(claims.name_at(j)));
+                    table.insert_unique(keys.hash_one(claims.name_at(i)), i, |&j| keys.hash_one(claims.name_at(j)));
                 }
-                index = Some(table);
+                index = Some((table, keys));
             }
         }
         Ok(claims)
@@ -498,7 +497,9 @@ impl<'de> Visitor<'de> for Checked {
 }
 
 /// How many names of an object are searched one by one for a repeated
-/// one; past that, they go into a hash set.
+/// one. Past that they are hashed, with std's randomly keyed hasher: the
+/// names are the sender's, read before the signature is checked, and a
+/// token written so that they collide would make the search quadratic.
 const MANY_NAMES: usize = 32;
 
 /// The names of an object read so far, to refuse a repeated one.
@@ -507,7 +508,7 @@ struct Names<'de> {
     /// With each name its [`members::tag`], compared first.
     few: SmallVec<[(u64, Cow<'de, str>); 16]>,
     /// Past a few dozen names, a set keeps the check linear.
-    many: Option<FxHashSet<Cow<'de, str>>>,
+    many: Option<HashSet<Cow<'de, str>>>,
 }
 
 impl<'de> Names<'de> {
@@ -521,7 +522,7 @@ impl<'de> Names<'de> {
             return false;
         }
         if self.few.len() >= MANY_NAMES {
-            let mut all: FxHashSet<_> = self.few.drain(..).map(|(_, n)| n).collect();
+            let mut all: HashSet<_> = self.few.drain(..).map(|(_, n)| n).collect();
             all.insert(name);
             self.many = Some(all);
         } else {
